@@ -1,0 +1,67 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Data flow, one target a stage of concern:
+//   CZeroMQ (libzmq headers) → ZeroMQ (sockets, thread-owned) → StreamSMOTEService (subscribe →
+//   decode → engine → encode → publish) ← StreamSMOTECore (window → index → sampler, no IO)
+//   → streamsmote (argument parsing only).
+let package = Package(
+    name: "StreamSMOTE",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "streamsmote", targets: ["streamsmote"]),
+        .library(name: "StreamSMOTECore", targets: ["StreamSMOTECore"]),
+        .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZeroMQ",
+            pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"]), .brew(["zeromq"])]
+        ),
+        .target(
+            name: "ZeroMQ",
+            dependencies: ["CZeroMQ"]
+        ),
+        .target(
+            name: "StreamSMOTECore"
+        ),
+        .target(
+            name: "StreamSMOTEService",
+            dependencies: [
+                "ZeroMQ",
+                "StreamSMOTECore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "streamsmote",
+            dependencies: [
+                "StreamSMOTEService",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "streamsmote-bench",
+            dependencies: [
+                "ZeroMQ",
+                "StreamSMOTECore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/streamsmote-bench"
+        ),
+        .testTarget(
+            name: "ZeroMQTests",
+            dependencies: ["ZeroMQ"]
+        ),
+        .testTarget(
+            name: "StreamSMOTECoreTests",
+            dependencies: ["StreamSMOTECore"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

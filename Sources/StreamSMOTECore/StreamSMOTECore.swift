@@ -1,0 +1,1 @@
+// Placeholder so the target compiles; the resampling engine replaces it.

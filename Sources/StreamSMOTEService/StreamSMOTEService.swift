@@ -1,0 +1,1 @@
+// Placeholder so the target compiles; the service modules replace it.
