@@ -1,0 +1,41 @@
+/// Everything that shapes an engine's output. The same configuration and the same events in
+/// the same order give identical synthetic samples.
+public struct EngineConfiguration: Sendable, Hashable {
+    /// Features per event; every event must have exactly this many.
+    public var dimension: Int
+    /// Neighbours per sample for SMOTE (imbalanced-learn's `k_neighbors`); default 5.
+    public var k: Int = 5
+    /// Target (real minority + live synthetic) ÷ majority in the window, as imbalanced-learn's
+    /// float `sampling_strategy`; must be positive. Default 1 (full balance).
+    public var ratio: Double = 1.0
+    /// Which events the window holds. Default: the last 10 000 events.
+    public var window: WindowPolicy = .events(10_000)
+    /// Samples kept per minority class (oldest out first); default 1 000.
+    public var reservoirCapacity: Int = 1_000
+    /// The minority classes, by label. `nil` (the default) means every class is indexed and
+    /// every class smaller than the largest one in the window is topped up; naming them saves
+    /// indexing the majority class.
+    public var minorityLabels: [String]? = nil
+    /// Optional per-feature weights: distances are Euclidean on features × weights.
+    public var featureWeights: [Float]? = nil
+    /// At most this many synthetic samples per ingested event (all classes together), shared
+    /// round-robin between classes; `nil` for no cap.
+    public var maxSyntheticPerEvent: Int? = nil
+    /// Majority events kept as a uniform sample for the variants; 0 disables it. Default 1 024.
+    public var majoritySampleCapacity: Int = 1_024
+    /// Extra neighbours kept per list to absorb deletions; `nil` means `k`.
+    public var neighborSlack: Int? = nil
+    /// Whether ``ResamplingEngine/ingest(id:label:timestamp:features:into:)`` generates; the
+    /// batch `resample` turns it off, loads everything, then calls
+    /// ``ResamplingEngine/rebalance(limit:into:)`` once.
+    public var generatesOnIngest: Bool = true
+    /// Seed of the engine's generators.
+    public var seed: UInt64 = 0
+    /// The most distinct labels accepted; further labels are rejected.
+    public var maxClasses: Int = 1_024
+
+    /// Creates a configuration with the defaults above.
+    public init(dimension: Int) {
+        self.dimension = dimension
+    }
+}

@@ -1,0 +1,46 @@
+extension ResamplingEngine {
+    /// Verifies the window, the reservoirs, their graphs (against brute force), the majority
+    /// sample and the credits, trapping on the first violation.
+    /// - Complexity: O(window + Σ n²·d over reservoirs). For tests only.
+    public func checkInvariants() {
+        let entries = window.allEntries
+        var counts = [Int](repeating: 0, count: labels.count)
+        var credits = [Int](repeating: 0, count: labels.count)
+        var inReservoir = [Int](repeating: 0, count: reservoirs.count)
+        var inMajority = 0
+        for (offset, entry) in entries.enumerated() {
+            let c = Int(entry.classIndex)
+            let serial = window.oldestSerial + UInt64(offset)
+            counts[c] += 1
+            credits[c] += Int(entry.credits)
+            precondition(entry.credits >= 0, "negative credits")
+            if entry.reservoirSlot >= 0 {
+                let r = reservoirIndex[c]
+                precondition(r >= 0, "reservoir slot on a class without reservoir")
+                precondition(reservoirs[r].serial(of: Int(entry.reservoirSlot)) == serial, "reservoir slot points elsewhere")
+                inReservoir[r] += 1
+            }
+            if entry.majoritySlot >= 0 {
+                precondition(majoritySample.serial(of: Int(entry.majoritySlot)) == serial, "majority slot points elsewhere")
+                inMajority += 1
+            }
+            if case .events(let n) = window.policy { precondition(entries.count <= n, "window over size") }
+        }
+        if case .seconds(let s) = window.policy, let first = entries.first {
+            precondition(first.timestamp > window.watermark - s, "window holds an expired event at its front")
+        }
+        precondition(counts == Array(window.classCounts), "class counts disagree with the window")
+        precondition(credits == Array(liveSynthetic), "live synthetic counts disagree with credits")
+        for r in reservoirs.indices {
+            precondition(inReservoir[r] == reservoirs[r].count, "reservoir members not all in the window")
+            for offset in 0..<reservoirs[r].count {
+                let member = reservoirs[r].member(at: offset)
+                precondition(window.contains(serial: member.serial), "reservoir member outside the window")
+                precondition(window[serial: member.serial].reservoirSlot == member.slot, "window entry lost its slot")
+            }
+            reservoirs[r].checkInvariants()
+        }
+        precondition(inMajority == majoritySample.count, "majority sample members not all in the window")
+        majoritySample.checkInvariants()
+    }
+}

@@ -1,0 +1,280 @@
+/// The streaming SMOTE engine: window → minority reservoirs with their neighbour graphs →
+/// balanced synthetic samples. Pure computation, no IO; one instance per feed, driven one
+/// event at a time by its owner.
+///
+/// Per event (``ingest(id:label:timestamp:features:into:)``):
+/// 1. events leave the window (count- or time-based), undoing their effects: class counts,
+///    reservoir membership (a graph delete), majority-sample membership, and the credits of
+///    the synthetic samples they seeded;
+/// 2. the event enters the window; a minority event enters its class's reservoir (a graph
+///    insert, pushing out the oldest sample if full); a majority event is offered to the
+///    majority sample;
+/// 3. each minority class with at least k + 1 samples in its reservoir is topped up so that
+///    real + live synthetic ≈ ratio × majority (see ``rebalance(limit:into:)``).
+///
+/// Majority: the class with the most events in the window (the earliest registered on ties).
+/// Minority: the configured ``EngineConfiguration/minorityLabels``, or, when none are
+/// configured, every class smaller than the majority; then an event of the class that is the
+/// majority when it arrives does not enter its class's reservoir.
+///
+/// Randomness: two ``Xoshiro256StarStar`` generators seeded from
+/// ``EngineConfiguration/seed`` (one for SMOTE, one for majority sampling), so the majority
+/// sample's size does not change the synthetic samples. Their state is ``randomState``.
+public struct ResamplingEngine: Sendable {
+    /// The configuration the engine was created with.
+    public let configuration: EngineConfiguration
+    /// The sliding window.
+    public private(set) var window: SlidingWindow
+    /// The labels, by class index (registration order).
+    public private(set) var labels: ContiguousArray<String> = []
+    var classByLabel: [String: Int32] = [:]
+    /// Per class: the index of its reservoir in `reservoirs`, or -1.
+    var reservoirIndex: ContiguousArray<Int> = []
+    /// The minority reservoirs.
+    public private(set) var reservoirs: ContiguousArray<MinorityReservoir> = []
+    /// Per reservoir: its class index.
+    var reservoirClass: ContiguousArray<Int> = []
+    /// Per class: live synthetic samples (credited to seeds still in the window).
+    var liveSynthetic: ContiguousArray<Int> = []
+    /// Per class: synthetic samples emitted since start.
+    var emitted: ContiguousArray<Int> = []
+    /// The uniform sample of majority events.
+    public private(set) var majoritySample: MajoritySample
+    var smoteRandom: Xoshiro256StarStar
+    var samplingRandom: Xoshiro256StarStar
+    var deficitScratch: ContiguousArray<Int> = []
+
+    /// Creates an engine.
+    /// - Parameter configuration: must be valid (positive dimension, k, ratio, capacities);
+    ///   invalid values are caller misuse and trap.
+    public init(configuration: EngineConfiguration) {
+        precondition(configuration.dimension > 0, "dimension must be positive")
+        precondition(configuration.k >= 1, "k must be at least 1")
+        precondition(configuration.ratio > 0 && configuration.ratio.isFinite, "ratio must be positive")
+        precondition(configuration.reservoirCapacity >= 1, "reservoir capacity must be positive")
+        precondition((configuration.maxSyntheticPerEvent ?? 0) >= 0, "cap must not be negative")
+        if let weights = configuration.featureWeights {
+            precondition(weights.count == configuration.dimension, "one weight per feature")
+        }
+        self.configuration = configuration
+        window = SlidingWindow(policy: configuration.window)
+        majoritySample = MajoritySample(
+            dimension: configuration.dimension, capacity: configuration.majoritySampleCapacity)
+        var mixer = SplitMix64(seed: configuration.seed)
+        smoteRandom = Xoshiro256StarStar(seed: mixer.next())
+        samplingRandom = Xoshiro256StarStar(seed: mixer.next())
+        for label in configuration.minorityLabels ?? [] where classByLabel[label] == nil {
+            registerClass(label)
+        }
+    }
+
+    /// The class index of `label`, or `nil` if it has not been seen.
+    public func classIndex(of label: String) -> Int? {
+        classByLabel[label].map(Int.init)
+    }
+
+    /// The number of neighbours SMOTE uses.
+    public var k: Int { configuration.k }
+
+    // MARK: - Ingest
+
+    /// Feeds one event: evicts what leaves the window, admits the event, and, unless
+    /// ``EngineConfiguration/generatesOnIngest`` is off, appends the synthetic samples the
+    /// balance calls for to `batch` (which is not cleared first).
+    /// - Parameters:
+    ///   - id: the event id, kept for provenance while the event is in a reservoir.
+    ///   - label: the class label.
+    ///   - timestamp: event time in seconds, or arrival time when the event has none.
+    ///   - features: exactly `dimension` finite values; copied, not retained.
+    ///   - batch: output buffer.
+    /// - Returns: the number of synthetic samples appended.
+    /// - Throws: ``IngestError``, leaving the engine unchanged.
+    /// - Complexity: O(1) for a majority event; for a minority event one graph insert
+    ///   (O(n·d), n = reservoir size) plus, per evicted or pushed-out minority sample, one
+    ///   graph delete; plus O(d) per synthetic sample. No allocation once warm.
+    @discardableResult
+    public mutating func ingest(
+        id: String, label: String, timestamp: Double, features: UnsafeBufferPointer<Float>,
+        into batch: inout SyntheticBatch
+    ) throws(IngestError) -> Int {
+        guard features.count == configuration.dimension else {
+            throw IngestError(
+                .dimensionMismatch, "event \(id) has \(features.count) features, expected \(configuration.dimension)")
+        }
+        for (i, value) in features.enumerated() where !value.isFinite {
+            throw IngestError(.nonFiniteFeature, "event \(id): feature \(i) is \(value)")
+        }
+        guard timestamp.isFinite else {
+            throw IngestError(.nonFiniteTimestamp, "event \(id): timestamp is \(timestamp)")
+        }
+        let classIndex: Int
+        if let known = classByLabel[label] {
+            classIndex = Int(known)
+        } else {
+            guard labels.count < configuration.maxClasses else {
+                throw IngestError(.tooManyClasses, "label \(label) exceeds the limit of \(configuration.maxClasses) classes")
+            }
+            classIndex = registerClass(label)
+        }
+
+        while window.mustEvictBeforeAppending(at: timestamp) { evictOldest() }
+        let serial = window.append(WindowEntry(classIndex: Int32(classIndex), timestamp: timestamp))
+
+        // Without configured minority labels every class has a reservoir, but the class that
+        // is the majority right now needs no neighbours: skipping its events saves a distance
+        // pass per majority event (most of the stream). Samples it indexed while it was a
+        // minority leave with the window as usual.
+        let r = reservoirIndex[classIndex]
+        if r >= 0 && (configuration.minorityLabels != nil || majorityClass() != classIndex) {
+            let (slot, pushedOut) = reservoirs[r].insert(id: id, features: features, serial: serial)
+            if let pushedOut, window.contains(serial: pushedOut.serial) {
+                window[serial: pushedOut.serial].reservoirSlot = -1
+            }
+            window[serial: serial].reservoirSlot = Int32(slot)
+        }
+        if majoritySample.capacity > 0 && majorityClass() == classIndex {
+            let offered = majoritySample.offer(
+                features, serial: serial, population: window.classCounts[classIndex], random: &samplingRandom)
+            if let replaced = offered.replaced, window.contains(serial: replaced) {
+                window[serial: replaced].majoritySlot = -1
+            }
+            if let slot = offered.slot { window[serial: serial].majoritySlot = Int32(slot) }
+        }
+        guard configuration.generatesOnIngest else { return 0 }
+        return rebalance(limit: configuration.maxSyntheticPerEvent, into: &batch)
+    }
+
+    /// Feeds one event given as arrays (convenience over the buffer form).
+    @discardableResult
+    public mutating func ingest(
+        id: String, label: String, timestamp: Double, features: [Float], into batch: inout SyntheticBatch
+    ) throws(IngestError) -> Int {
+        do {
+            return try features.withUnsafeBufferPointer { buffer in
+                try ingest(id: id, label: label, timestamp: timestamp, features: buffer, into: &batch)
+            }
+        } catch let error as IngestError {
+            throw error
+        } catch {
+            preconditionFailure("unexpected error \(error)")
+        }
+    }
+
+    // MARK: - Balance
+
+    /// Generates the synthetic samples that bring every minority class with at least k + 1
+    /// reservoir samples up to the balance target, appending them to `batch`.
+    ///
+    /// For a class with n real events and s live synthetic samples in the window, and a
+    /// majority of m events, the deficit is `Int(m × ratio − (n + s))` (truncated toward zero,
+    /// as imbalanced-learn's `int(n_majority * sampling_strategy - n_class)`). With a `limit`
+    /// smaller than the total deficit, classes take turns one sample at a time.
+    ///
+    /// Each sample: a seed uniform over the reservoir, a neighbour uniform over the seed's k
+    /// nearest, λ uniform on [0, 1), sample = seed + λ·(neighbour − seed); the sample is
+    /// credited to the seed's window entry.
+    /// - Returns: the number of samples appended.
+    /// - Complexity: O(classes + samples × d).
+    @discardableResult
+    public mutating func rebalance(limit: Int? = nil, into batch: inout SyntheticBatch) -> Int {
+        precondition(batch.dimension == configuration.dimension, "batch dimension mismatch")
+        guard let majority = majorityClass() else { return 0 }
+        let majorityCount = Double(window.classCounts[majority])
+        let minimumSamples = configuration.k + 1
+        deficitScratch.removeAll(keepingCapacity: true)
+        var total = 0
+        for r in reservoirs.indices {
+            let c = reservoirClass[r]
+            var deficit = 0
+            if c != majority && reservoirs[r].count >= minimumSamples {
+                let have = Double(window.classCounts[c] + liveSynthetic[c])
+                let wanted = (majorityCount * configuration.ratio - have).rounded(.towardZero)
+                deficit = wanted > 0 ? Int(min(wanted, Double(Int32.max))) : 0
+            }
+            deficitScratch.append(deficit)
+            total += deficit
+        }
+        let budget = min(total, limit ?? total)
+        if budget == total {
+            for r in reservoirs.indices {
+                for _ in 0..<deficitScratch[r] { generateOne(fromReservoir: r, into: &batch) }
+            }
+        } else {
+            var produced = 0
+            while produced < budget {
+                for r in reservoirs.indices where deficitScratch[r] > 0 && produced < budget {
+                    generateOne(fromReservoir: r, into: &batch)
+                    deficitScratch[r] -= 1
+                    produced += 1
+                }
+            }
+        }
+        return budget
+    }
+
+    mutating func generateOne(fromReservoir r: Int, into batch: inout SyntheticBatch) {
+        let c = reservoirClass[r]
+        let count = reservoirs[r].count
+        let seed = Int(reservoirs[r].member(at: smoteRandom.nextInt(below: count)).slot)
+        let graph = reservoirs[r].graph
+        let neighbor = graph.neighbor(of: seed, at: smoteRandom.nextInt(below: graph.neighborCount(of: seed)))
+        let gap = smoteRandom.nextUnitFloat()
+        graph.points.interpolate(from: seed, to: neighbor, gap: gap, appendingTo: &batch.features)
+        batch.labels.append(labels[c])
+        batch.seedIDs.append(reservoirs[r].id(of: seed))
+        batch.neighborIDs.append(reservoirs[r].id(of: neighbor))
+        batch.gaps.append(gap)
+        window[serial: reservoirs[r].serial(of: seed)].credits += 1
+        liveSynthetic[c] += 1
+        emitted[c] += 1
+    }
+
+    // MARK: - Internals
+
+    /// The class with the most events in the window (earliest registered on ties), if any.
+    /// - Complexity: O(classes).
+    func majorityClass() -> Int? {
+        var best = -1
+        var bestCount = 0
+        for (c, n) in window.classCounts.enumerated() where n > bestCount {
+            best = c
+            bestCount = n
+        }
+        return best >= 0 ? best : nil
+    }
+
+    @discardableResult
+    mutating func registerClass(_ label: String) -> Int {
+        let c = labels.count
+        labels.append(label)
+        classByLabel[label] = Int32(c)
+        window.addClass()
+        liveSynthetic.append(0)
+        emitted.append(0)
+        let isMinority = configuration.minorityLabels.map { $0.contains(label) } ?? true
+        if isMinority {
+            reservoirIndex.append(reservoirs.count)
+            reservoirClass.append(c)
+            reservoirs.append(
+                MinorityReservoir(
+                    dimension: configuration.dimension, capacity: configuration.reservoirCapacity,
+                    k: configuration.k, slack: configuration.neighborSlack, weights: configuration.featureWeights))
+        } else {
+            reservoirIndex.append(-1)
+        }
+        return c
+    }
+
+    mutating func evictOldest() {
+        let entry = window.removeOldest()
+        let c = Int(entry.classIndex)
+        liveSynthetic[c] -= Int(entry.credits)
+        if entry.reservoirSlot >= 0 {
+            let removed = reservoirs[reservoirIndex[c]].removeOldest()
+            assert(removed.slot == entry.reservoirSlot, "window and reservoir evict out of order")
+        }
+        if entry.majoritySlot >= 0 {
+            majoritySample.remove(Int(entry.majoritySlot))
+        }
+    }
+}

@@ -1,0 +1,50 @@
+/// A reusable output buffer of synthetic samples with their provenance.
+///
+/// The engine appends to it; the caller reads the samples and calls ``removeAll()``, which
+/// keeps the storage, so a warm batch does not allocate. Ids and labels are `String`s shared
+/// with the engine's storage (a copy is a reference-count increment).
+public struct SyntheticBatch: Sendable {
+    /// Features per sample.
+    public let dimension: Int
+    /// All samples' features, row-major: sample i is `features[i·dimension ..< (i+1)·dimension]`.
+    public internal(set) var features: ContiguousArray<Float> = []
+    /// Label of each sample.
+    public internal(set) var labels: ContiguousArray<String> = []
+    /// Id of each sample's seed.
+    public internal(set) var seedIDs: ContiguousArray<String> = []
+    /// Id of each sample's neighbour.
+    public internal(set) var neighborIDs: ContiguousArray<String> = []
+    /// λ of each sample: sample = seed + λ·(neighbour − seed), λ in [0, 1).
+    public internal(set) var gaps: ContiguousArray<Float> = []
+
+    /// Creates an empty batch.
+    public init(dimension: Int, reservingCapacity: Int = 16) {
+        self.dimension = dimension
+        features.reserveCapacity(dimension * reservingCapacity)
+        labels.reserveCapacity(reservingCapacity)
+        seedIDs.reserveCapacity(reservingCapacity)
+        neighborIDs.reserveCapacity(reservingCapacity)
+        gaps.reserveCapacity(reservingCapacity)
+    }
+
+    /// The number of samples.
+    public var count: Int { gaps.count }
+
+    /// Whether the batch is empty.
+    public var isEmpty: Bool { gaps.isEmpty }
+
+    /// The features of sample `index`.
+    public func features(at index: Int) -> ArraySlice<Float> {
+        features[(index * dimension)..<((index + 1) * dimension)]
+    }
+
+    /// Removes every sample, keeping the storage.
+    /// - Complexity: O(count).
+    public mutating func removeAll() {
+        features.removeAll(keepingCapacity: true)
+        labels.removeAll(keepingCapacity: true)
+        seedIDs.removeAll(keepingCapacity: true)
+        neighborIDs.removeAll(keepingCapacity: true)
+        gaps.removeAll(keepingCapacity: true)
+    }
+}

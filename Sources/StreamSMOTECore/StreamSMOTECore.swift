@@ -1,1 +1,0 @@
-// Placeholder so the target compiles; the resampling engine replaces it.

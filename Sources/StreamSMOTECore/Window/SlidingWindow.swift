@@ -1,0 +1,82 @@
+/// The events currently in the window, oldest first, with per-class counts.
+///
+/// Events are numbered by a serial that increases by one per event; an entry is found by
+/// serial in O(1) (its offset from the oldest is `serial − oldestSerial`), which lets a
+/// reservoir or a seed find its window entry without a search.
+public struct SlidingWindow: Sendable {
+    /// The eviction policy.
+    public let policy: WindowPolicy
+    var entries: RingBuffer<WindowEntry>
+    /// The serial of the oldest entry (the next serial when empty).
+    public private(set) var oldestSerial: UInt64 = 0
+    /// Events in the window per class index.
+    public private(set) var classCounts: ContiguousArray<Int> = []
+    /// The newest timestamp seen (time-based windows evict relative to it).
+    public private(set) var watermark: Double = -.infinity
+
+    /// Creates an empty window.
+    public init(policy: WindowPolicy) {
+        switch policy {
+        case .events(let n): precondition(n > 0, "window must hold at least one event")
+        case .seconds(let s): precondition(s > 0 && s.isFinite, "window duration must be positive and finite")
+        }
+        self.policy = policy
+        let initial: Int
+        if case .events(let n) = policy { initial = min(n, 1 << 16) } else { initial = 1024 }
+        entries = RingBuffer(placeholder: .placeholder, minimumCapacity: initial)
+    }
+
+    /// The number of events in the window.
+    public var count: Int { entries.count }
+
+    /// The serial the next appended event gets.
+    public var nextSerial: UInt64 { oldestSerial &+ UInt64(entries.count) }
+
+    /// Registers a class index (counts start at zero).
+    mutating func addClass() { classCounts.append(0) }
+
+    /// Whether the oldest entry must leave before an event at `timestamp` is appended.
+    /// - Complexity: O(1).
+    func mustEvictBeforeAppending(at timestamp: Double) -> Bool {
+        guard let oldest = entries.first else { return false }
+        switch policy {
+        case .events(let n):
+            return entries.count >= n
+        case .seconds(let s):
+            return oldest.timestamp <= max(watermark, timestamp) - s
+        }
+    }
+
+    /// Appends an event and returns its serial.
+    /// - Complexity: O(1) amortized.
+    mutating func append(_ entry: WindowEntry) -> UInt64 {
+        let serial = nextSerial
+        entries.append(entry)
+        classCounts[Int(entry.classIndex)] += 1
+        if entry.timestamp > watermark { watermark = entry.timestamp }
+        return serial
+    }
+
+    /// Removes and returns the oldest entry.
+    /// - Complexity: O(1).
+    mutating func removeOldest() -> WindowEntry {
+        let entry = entries.removeFirst()
+        oldestSerial &+= 1
+        classCounts[Int(entry.classIndex)] -= 1
+        return entry
+    }
+
+    /// The entry with `serial`, which must be in the window.
+    subscript(serial serial: UInt64) -> WindowEntry {
+        get { entries[Int(serial &- oldestSerial)] }
+        _modify { yield &entries[Int(serial &- oldestSerial)] }
+    }
+
+    /// Whether the event with `serial` is still in the window.
+    func contains(serial: UInt64) -> Bool {
+        serial >= oldestSerial && serial < nextSerial
+    }
+
+    /// The entries oldest first (for tests and snapshots).
+    public var allEntries: [WindowEntry] { (0..<entries.count).map { entries[$0] } }
+}

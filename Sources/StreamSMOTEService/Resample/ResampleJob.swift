@@ -1,0 +1,188 @@
+import Foundation
+import StreamSMOTECore
+
+/// `streamsmote resample`: the streaming engine over a whole CSV file.
+///
+/// Every row enters the window first (the window is the whole file, reservoirs hold whole
+/// classes), then one rebalance runs, so neighbours are those of the whole file and the
+/// counts are imbalanced-learn's: for each minority class,
+/// `n_new = int(n_majority × ratio − n_class)` — `SMOTE(sampling_strategy=ratio)` for two
+/// classes; with more classes imbalanced-learn's float strategy refuses, and this is the same
+/// formula applied to each minority class (a dict strategy with those counts matches it).
+///
+/// Output: the input's header and rows verbatim (real rows first, in input order), a
+/// `synthetic` column (0/1), and with provenance `origin_seed`, `origin_neighbor`,
+/// `origin_gap`. On synthetic rows, feature columns hold the sample (shortest round-trip
+/// decimal), the label column the class, the id column `synthetic-<n>` (n from 1), and
+/// excluded columns are empty. Synthetic rows are grouped by class, classes in label order.
+public struct ResampleJob: Sendable {
+    /// The options.
+    public let options: ResampleOptions
+
+    /// Creates a job.
+    public init(options: ResampleOptions) {
+        self.options = options
+    }
+
+    /// Reads, resamples and writes; prints a summary line on standard error unless quiet.
+    /// - Throws: ``ResampleError`` naming the line for input errors.
+    @discardableResult
+    public func run() throws(ResampleError) -> ResampleSummary {
+        let clock = ContinuousClock()
+        var mark = clock.now
+        var phases: [(String, Duration)] = []
+        func lap(_ name: String) {
+            let now = clock.now
+            phases.append((name, now - mark))
+            mark = now
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: options.inputPath)))
+        } catch {
+            throw ResampleError(.cannotReadInput, "cannot read \(options.inputPath)", cause: error)
+        }
+        lap("read")
+        let table = try ResampleTable(bytes: bytes, options: options)
+        lap("parse")
+        let (summary, engine, batch) = try resample(table) { lap($0) }
+        try write(table, batch)
+        lap("write")
+        if let path = options.dumpNeighborsPath { try dumpNeighbors(engine, to: path) }
+        if !options.quiet { FileHandle.standardError.write(Data((summary.line + "\n").utf8)) }
+        if options.timings {
+            let parts = phases.map { name, duration in
+                let (s, atto) = duration.components
+                return "\(name)=\(Double(s) + Double(atto) * 1e-18)"
+            }
+            FileHandle.standardError.write(Data(("timings: " + parts.joined(separator: " ") + "\n").utf8))
+        }
+        return summary
+    }
+
+    func resample(
+        _ table: ResampleTable, lap: (String) -> Void = { _ in }
+    ) throws(ResampleError) -> (ResampleSummary, ResamplingEngine, SyntheticBatch) {
+        let counts = table.classCounts
+        var majority = 0
+        for c in counts.indices where counts[c] > counts[majority] { majority = c }
+        var minority: [String]
+        if options.minorityLabels.isEmpty {
+            minority = table.labels.indices.filter { counts[$0] < counts[majority] }.map { table.labels[$0] }
+        } else {
+            minority = []
+            for label in options.minorityLabels where !minority.contains(label) {
+                guard table.labels.contains(label) else {
+                    throw ResampleError(.unknownLabel, "--minority \(label): no row has this label")
+                }
+                minority.append(label)
+            }
+        }
+        minority.sort()
+        for label in minority {
+            let n = counts[table.labels.firstIndex(of: label)!]
+            guard n >= options.k + 1 else {
+                throw ResampleError(
+                    .tooFewSamples, "class \(label) has \(n) rows; SMOTE with k = \(options.k) needs at least \(options.k + 1)")
+            }
+        }
+        var configuration = EngineConfiguration(dimension: table.dimension)
+        configuration.k = options.k
+        configuration.ratio = options.ratio
+        configuration.window = .events(max(table.rowCount, 1))
+        configuration.reservoirCapacity = max(1, minority.map { counts[table.labels.firstIndex(of: $0)!] }.max() ?? 1)
+        configuration.minorityLabels = minority
+        configuration.featureWeights = options.featureWeights
+        configuration.majoritySampleCapacity = 0
+        configuration.neighborSlack = 0  // nothing is ever deleted
+        configuration.generatesOnIngest = false
+        configuration.seed = options.seed
+        var engine = ResamplingEngine(configuration: configuration)
+        var batch = SyntheticBatch(dimension: table.dimension)
+        let d = table.dimension
+        table.features.withUnsafeBufferPointer { all in
+            for row in 0..<table.rowCount {
+                let features = UnsafeBufferPointer(rebasing: all[(row * d)..<((row + 1) * d)])
+                do {
+                    try engine.ingest(
+                        id: table.id(of: row), label: table.labels[Int(table.rowClasses[row])], timestamp: 0,
+                        features: features, into: &batch)
+                } catch {
+                    // The table has already checked dimension and finiteness.
+                    preconditionFailure("engine rejected a validated row: \(error)")
+                }
+            }
+        }
+        lap("index")
+        engine.rebalance(into: &batch)
+        lap("generate")
+        var synthetic = [String: Int]()
+        for label in batch.labels { synthetic[label, default: 0] += 1 }
+        let summary = ResampleSummary(
+            rows: table.rowCount, majorityLabel: table.labels[majority],
+            classes: table.labels.indices.map {
+                .init(label: table.labels[$0], real: counts[$0], synthetic: synthetic[table.labels[$0]] ?? 0)
+            })
+        return (summary, engine, batch)
+    }
+
+    func write(_ table: ResampleTable, _ batch: SyntheticBatch) throws(ResampleError) {
+        var out = [UInt8]()
+        out.reserveCapacity(table.bytes.count + batch.count * (table.dimension * 12 + 32))
+        let provenance = options.provenance
+        out.append(contentsOf: table.bytes[table.header.start..<table.header.end])
+        out.append(contentsOf: ",synthetic".utf8)
+        if provenance { out.append(contentsOf: ",origin_seed,origin_neighbor,origin_gap".utf8) }
+        out.append(UInt8(ascii: "\n"))
+        for record in table.records {
+            out.append(contentsOf: table.bytes[record.start..<record.end])
+            out.append(contentsOf: (provenance ? ",0,,,\n" : ",0\n").utf8)
+        }
+        let d = table.dimension
+        for i in 0..<batch.count {
+            for column in 0..<table.columnNames.count {
+                if column > 0 { out.append(UInt8(ascii: ",")) }
+                let position = table.featurePosition[column]
+                if position >= 0 {
+                    out.append(contentsOf: batch.features[i * d + position].description.utf8)
+                } else if column == table.labelColumn {
+                    out.append(contentsOf: csvField(batch.labels[i]).utf8)
+                } else if column == table.idColumn {
+                    out.append(contentsOf: "synthetic-\(i + 1)".utf8)
+                }
+            }
+            out.append(contentsOf: ",1".utf8)
+            if provenance {
+                out.append(contentsOf: ",\(csvField(batch.seedIDs[i])),\(csvField(batch.neighborIDs[i])),\(batch.gaps[i])".utf8)
+            }
+            out.append(UInt8(ascii: "\n"))
+        }
+        do {
+            try Data(out).write(to: URL(fileURLWithPath: options.outputPath))
+        } catch {
+            throw ResampleError(.cannotWriteOutput, "cannot write \(options.outputPath)", cause: error)
+        }
+    }
+
+    /// Writes `id,label,neighbors` per minority row (neighbours nearest first, space-separated).
+    func dumpNeighbors(_ engine: ResamplingEngine, to path: String) throws(ResampleError) {
+        var text = "id,label,neighbors\n"
+        for label in engine.labels where engine.reservoir(of: label) != nil {
+            for (id, neighbors) in engine.neighborLists(of: label) {
+                text += "\(csvField(id)),\(csvField(label)),\(neighbors.joined(separator: " "))\n"
+            }
+        }
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw ResampleError(.cannotWriteOutput, "cannot write \(path)", cause: error)
+        }
+    }
+}
+
+/// `value` as a CSV field, quoted when it holds a comma, quote or line break.
+func csvField(_ value: String) -> String {
+    guard value.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 })
+    else { return value }
+    return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}

@@ -1,0 +1,38 @@
+/// What `streamsmote resample` was asked to do.
+public struct ResampleOptions: Sendable {
+    /// The input CSV file (with a header row).
+    public var inputPath: String
+    /// The output CSV file.
+    public var outputPath: String
+    /// The column holding the class label.
+    public var labelColumn: String
+    /// A column identifying rows in provenance (default: the 0-based data row index).
+    public var idColumn: String?
+    /// Columns that are neither label, id nor features (copied, left empty on synthetic rows).
+    public var excludedColumns: [String] = []
+    /// SMOTE neighbours.
+    public var k: Int = 5
+    /// imbalanced-learn's float `sampling_strategy`.
+    public var ratio: Double = 1.0
+    /// Seed of the engine's generator.
+    public var seed: UInt64 = 0
+    /// The classes to top up; default every class smaller than the largest.
+    public var minorityLabels: [String] = []
+    /// Whether to add `origin_seed`, `origin_neighbor` and `origin_gap` columns.
+    public var provenance: Bool = false
+    /// Optional per-feature weights, one per feature column in file order.
+    public var featureWeights: [Float]?
+    /// If set, writes every minority row's k nearest neighbours there (diagnostics, oracle).
+    public var dumpNeighborsPath: String?
+    /// Whether to print a summary line on standard error.
+    public var quiet: Bool = false
+    /// Whether to print per-phase wall times on standard error (for the benchmark script).
+    public var timings: Bool = false
+
+    /// Creates options with the defaults above.
+    public init(inputPath: String, outputPath: String, labelColumn: String) {
+        self.inputPath = inputPath
+        self.outputPath = outputPath
+        self.labelColumn = labelColumn
+    }
+}
