@@ -16,6 +16,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -36,13 +40,20 @@ let package = Package(
                 "ZeroMQ",
                 "StreamSMOTECore",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["Codec/streamsmote.proto"]
         ),
         .executableTarget(
             name: "streamsmote",
             dependencies: [
                 "StreamSMOTEService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -50,6 +61,8 @@ let package = Package(
             dependencies: [
                 "ZeroMQ",
                 "StreamSMOTECore",
+                "StreamSMOTEService",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/streamsmote-bench"
@@ -61,6 +74,11 @@ let package = Package(
         .testTarget(
             name: "StreamSMOTECoreTests",
             dependencies: ["StreamSMOTECore"]
+        ),
+        .testTarget(
+            name: "StreamSMOTEServiceTests",
+            dependencies: ["StreamSMOTEService", "ZeroMQ", "StreamSMOTECore"],
+            resources: [.copy("Fixtures")]
         ),
     ],
     swiftLanguageModes: [.v6]

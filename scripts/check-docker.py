@@ -73,8 +73,10 @@ for name, service in services.items():
     # Services built from the top-level Dockerfile run `streamsmote` as their entrypoint.
     runs_streamsmote = build == "." and not entry
     if runs_streamsmote and command and binary:
-        result = subprocess.run([binary, command[0], "--help"], capture_output=True)
-        check(result.returncode == 0, f"service {name}: `streamsmote {command[0]}` exists")
+        result = subprocess.run([binary, command[0], "--help"], capture_output=True, text=True)
+        # An unknown subcommand prints the top-level help, also with status 0.
+        exists = result.returncode == 0 and f"USAGE: streamsmote {command[0]}" in result.stdout
+        check(exists, f"service {name}: `streamsmote {command[0]}` exists")
 
 for path in [root / "Dockerfile", *sorted((root / "examples").glob("Dockerfile*"))]:
     if not path.exists():

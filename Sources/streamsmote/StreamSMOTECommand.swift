@@ -7,6 +7,9 @@ struct StreamSMOTECommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "streamsmote",
         abstract: "Streaming SMOTE over ZeroMQ: synthetic minority samples for online trainers.",
-        subcommands: [ResampleCommand.self]
+        subcommands: [
+            RunCommand.self, ReplayCommand.self, TapCommand.self, ResampleCommand.self, ProxyCommand.self,
+            KeygenCommand.self, DemoCommand.self,
+        ]
     )
 }

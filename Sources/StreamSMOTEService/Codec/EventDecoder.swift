@@ -1,0 +1,62 @@
+/// Decodes payloads of the stream's codec into a reusable `DecodedEvent`: the one entry
+/// point the receive stage calls.
+///
+/// ```swift
+/// var decoder = EventDecoder(codec: .json, validation: EventValidation(labels: ["fraud", "ok"]))
+/// var event = DecodedEvent()
+/// do throws(EventRejection) {
+///     try decoder.decode(payload, into: &event)
+/// } catch {
+///     counters[error.reason] += 1
+/// }
+/// ```
+public struct EventDecoder: Sendable {
+    /// The payload encoding.
+    public let codec: Codec
+    private var json: JSONEventDecoder
+    private var protobuf: ProtobufEventDecoder
+
+    /// Creates a decoder.
+    ///
+    /// - Parameters:
+    ///   - codec: The payload encoding of the stream.
+    ///   - validation: Size limit, feature count (`nil`: the first accepted event fixes it)
+    ///     and label set.
+    public init(codec: Codec, validation: EventValidation = EventValidation()) {
+        self.codec = codec
+        json = JSONEventDecoder(validation: validation)
+        protobuf = ProtobufEventDecoder(validation: validation)
+    }
+
+    /// The checks in force; `featureCount` becomes non-nil with the first accepted event.
+    public var validation: EventValidation {
+        get { codec == .json ? json.validation : protobuf.validation }
+        set {
+            json.validation = newValue
+            protobuf.validation = newValue
+        }
+    }
+
+    /// Decodes one payload into `event`, replacing its contents.
+    ///
+    /// - Parameters:
+    ///   - payload: The payload frame; not retained.
+    ///   - event: Receives the event, buffers reused; unspecified after a rejection.
+    /// - Throws: `EventRejection`; count it under `reason.rawValue`, log `message`.
+    /// - Complexity: O(`payload.count`).
+    @inline(__always)
+    public mutating func decode(_ payload: UnsafeRawBufferPointer, into event: inout DecodedEvent) throws(EventRejection) {
+        switch codec {
+        case .json: try json.decode(payload, into: &event)
+        case .protobuf: try protobuf.decode(payload, into: &event)
+        }
+    }
+
+    /// Decodes one payload held in an array; see `decode(_:into:)`.
+    public mutating func decode(_ payload: [UInt8], into event: inout DecodedEvent) throws(EventRejection) {
+        switch codec {
+        case .json: try json.decode(payload, into: &event)
+        case .protobuf: try protobuf.decode(payload, into: &event)
+        }
+    }
+}

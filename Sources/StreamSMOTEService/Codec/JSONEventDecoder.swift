@@ -1,0 +1,406 @@
+/// Decodes JSON event payloads into a reusable `DecodedEvent`, in one pass, without
+/// Foundation.
+///
+/// The parser is strict RFC 8259 over the bytes it is given: UTF-8 only (no byte-order
+/// mark), strings with every escape including `\uXXXX` surrogate pairs (an unpaired surrogate
+/// is `malformed`, since it cannot become a Swift `String`), numbers without leading zeros,
+/// `+`, bare `.`, `NaN` or `Infinity`, no trailing commas, nothing after the object.
+///
+/// Choices the RFC leaves open, or where the contract goes beyond it:
+/// - Unknown keys are skipped (after full syntax validation), so producers can add fields
+///   without breaking older daemons. Unknown values may nest at most `maxNestingDepth`
+///   levels; deeper is `malformed`.
+/// - A known key that appears twice is `malformed`: last-wins would let two consumers of the
+///   same payload disagree about its label.
+/// - `null` on any known key means "absent" (so it is `missingField` for `id`, `label`,
+///   `features`).
+/// - `label` may be a string or an integer literal; an integer keeps its text exactly as
+///   written (`7`, `-3`). A number with a fraction or exponent is `wrongType`.
+/// - `seq` must be an integer literal in 0…2⁶⁴−1, otherwise `wrongType`.
+/// - Python's `json` writes `NaN`, `Infinity` and `-Infinity` for non-finite floats. Where
+///   a number is expected (`features`, `ts`, `origin.gap`) these tokens are reported as
+///   `nonFinite`, so the counter says what went wrong; anywhere else they are `malformed`.
+/// - Features are parsed directly to the nearest `Float`; values that overflow `Float`
+///   (`1e39`) are `nonFinite`, values that underflow become zero or subnormal.
+///
+/// A decoder holds scratch space and the stream's feature count, so keep one per thread.
+public struct JSONEventDecoder: Sendable {
+    /// Deepest nesting accepted inside unknown values (the event object is level 1).
+    public static let maxNestingDepth = 64
+
+    /// The checks applied after parsing; `featureCount` is filled in by the first accepted
+    /// event when it starts as `nil`.
+    public var validation: EventValidation
+
+    /// Unescaped bytes of the string being read when it has escapes.
+    var scratch: [UInt8] = []
+    var interner = StringInterner()
+
+    /// Creates a decoder.
+    ///
+    /// - Parameter validation: Size limit, feature count and label set to enforce.
+    public init(validation: EventValidation = EventValidation()) {
+        self.validation = validation
+    }
+
+    /// Decodes one payload into `event`, replacing its contents.
+    ///
+    /// - Parameters:
+    ///   - payload: The message bytes; not retained.
+    ///   - event: Receives the event. Its buffers are reused; after a rejection its contents
+    ///     are unspecified.
+    /// - Throws: `EventRejection` with the first reason in `RejectionReason` order.
+    /// - Complexity: O(`payload.count`); no allocation once `event` and the decoder are warm,
+    ///   except for ids longer than 15 UTF-8 bytes and for rejections.
+    public mutating func decode(_ payload: UnsafeRawBufferPointer, into event: inout DecodedEvent) throws(EventRejection) {
+        try validation.checkSize(payload.count)
+        event.reset()
+        guard let base = payload.baseAddress, payload.count > 0 else {
+            throw EventRejection(.malformed, "empty payload")
+        }
+        var cursor = JSONCursor(base: base.assumingMemoryBound(to: UInt8.self), count: payload.count)
+        var pending: EventRejection? = nil
+        do {
+            try readEvent(&cursor, into: &event, pending: &pending)
+        } catch {
+            throw EventRejection(
+                error.reason,
+                "\(error.message) at byte \(error.offset) near \(PayloadExcerpt.around(payload, offset: error.offset))"
+            )
+        }
+        try validation.finish(event, pending: pending)
+    }
+
+    /// Decodes one payload held in an array; see `decode(_:into:)`.
+    public mutating func decode(_ payload: [UInt8], into event: inout DecodedEvent) throws(EventRejection) {
+        let result: Result<Void, EventRejection> = payload.withUnsafeBytes { raw in
+            Result { () throws(EventRejection) in try decode(raw, into: &event) }
+        }
+        try result.get()
+    }
+}
+
+/// The keys the decoder reads; each one a bit so duplicates are caught with a mask.
+private enum Field: UInt16 {
+    case id = 1, ts = 2, seq = 4, label = 8, features = 16, categories = 32, synthetic = 64, origin = 128
+
+    static func named(_ key: UnsafeBufferPointer<UInt8>) -> Field? {
+        switch key.count {
+        case 2:
+            if key.elementsEqual("id".utf8) { return .id }
+            if key.elementsEqual("ts".utf8) { return .ts }
+        case 3: if key.elementsEqual("seq".utf8) { return .seq }
+        case 5: if key.elementsEqual("label".utf8) { return .label }
+        case 6: if key.elementsEqual("origin".utf8) { return .origin }
+        case 8: if key.elementsEqual("features".utf8) { return .features }
+        case 9: if key.elementsEqual("synthetic".utf8) { return .synthetic }
+        case 10: if key.elementsEqual("categories".utf8) { return .categories }
+        default: break
+        }
+        return nil
+    }
+}
+
+private enum OriginField: UInt8 {
+    case seed = 1, neighbor = 2, gap = 4
+
+    static func named(_ key: UnsafeBufferPointer<UInt8>) -> OriginField? {
+        switch key.count {
+        case 3: if key.elementsEqual("gap".utf8) { return .gap }
+        case 4: if key.elementsEqual("seed".utf8) { return .seed }
+        case 8: if key.elementsEqual("neighbor".utf8) { return .neighbor }
+        default: break
+        }
+        return nil
+    }
+}
+
+/// Keeps the problem with the highest precedence; the first one wins ties.
+@inline(__always) private func wants(_ reason: RejectionReason, _ pending: EventRejection?) -> Bool {
+    pending.map { reason < $0.reason } ?? true
+}
+
+// MARK: - Event object
+
+extension JSONEventDecoder {
+    private mutating func readEvent(
+        _ c: inout JSONCursor, into event: inout DecodedEvent, pending: inout EventRejection?
+    ) throws(JSONFailure) {
+        c.skipWhitespace()
+        guard c.peek() == UInt8(ascii: "{") else {
+            // Valid JSON of another type is wrongType; anything else is malformed.
+            try skipValue(&c, depth: 0)
+            try expectEnd(c)
+            throw JSONFailure(reason: .wrongType, message: "payload is not a JSON object", offset: 0)
+        }
+        c.pos += 1
+        var seen: UInt16 = 0
+        c.skipWhitespace()
+        if c.peek() == UInt8(ascii: "}") {
+            c.pos += 1
+        } else {
+            members: while true {
+                guard c.peek() == asciiQuote else { throw .malformed("expected a key", at: c.pos) }
+                let keyOffset = c.pos
+                let key = try scanString(&c)
+                let field = withBytes(key, c) { Field.named($0) }
+                c.skipWhitespace()
+                guard c.peek() == UInt8(ascii: ":") else { throw .malformed("expected ':'", at: c.pos) }
+                c.pos += 1
+                c.skipWhitespace()
+                if let field {
+                    guard seen & field.rawValue == 0 else {
+                        throw .malformed("duplicate key", at: keyOffset)
+                    }
+                    seen |= field.rawValue
+                    try readField(field, &c, into: &event, pending: &pending)
+                } else {
+                    try skipValue(&c, depth: 1)
+                }
+                c.skipWhitespace()
+                switch c.peek() {
+                case UInt8(ascii: ","):
+                    c.pos += 1
+                    c.skipWhitespace()
+                case UInt8(ascii: "}"):
+                    c.pos += 1
+                    break members
+                default:
+                    throw .malformed("expected ',' or '}'", at: c.pos)
+                }
+            }
+        }
+        c.skipWhitespace()
+        try expectEnd(c)
+    }
+
+    private func expectEnd(_ c: JSONCursor) throws(JSONFailure) {
+        guard c.atEnd else { throw .malformed("unexpected data after the value", at: c.pos) }
+    }
+
+    private mutating func readField(
+        _ field: Field, _ c: inout JSONCursor, into event: inout DecodedEvent, pending: inout EventRejection?
+    ) throws(JSONFailure) {
+        if try readNull(&c) { return }
+        let start = c.pos
+        switch field {
+        case .id:
+            guard c.peek() == asciiQuote else { return try wrongType("\"id\" is not a string", &c, &pending) }
+            let span = try scanString(&c)
+            event.id = makeString(span, c, intern: false)
+        case .label:
+            let b = c.peek()
+            if b == asciiQuote {
+                let span = try scanString(&c)
+                event.label = makeString(span, c, intern: true)
+            } else if b == UInt8(ascii: "-") || isASCIIDigit(b) {
+                let number = try scanNumber(&c)
+                guard !number.hasFractionOrExponent else {
+                    return note(.wrongType, "\"label\" is a number but not an integer", &pending)
+                }
+                event.label = interner.intern(c.bytes(from: start, to: c.pos))
+            } else {
+                try wrongType("\"label\" is neither a string nor an integer", &c, &pending)
+            }
+        case .ts:
+            guard let value = try readFiniteNumber("ts", &c, &pending, convert: { $0.double($1) }) else { return }
+            event.ts = value
+        case .seq:
+            guard c.peek() == UInt8(ascii: "-") || isASCIIDigit(c.peek()) else {
+                return try wrongType("\"seq\" is not a number", &c, &pending)
+            }
+            let number = try scanNumber(&c)
+            guard number.exact, !number.negative, !number.hasFractionOrExponent else {
+                return note(.wrongType, "\"seq\" is not an integer in 0...2^64-1", &pending)
+            }
+            event.seq = number.mantissa
+        case .features:
+            guard c.peek() == UInt8(ascii: "[") else {
+                return try wrongType("\"features\" is not an array", &c, &pending)
+            }
+            try readFeatures(&c, into: &event.features, pending: &pending)
+        case .categories:
+            guard c.peek() == UInt8(ascii: "[") else {
+                return try wrongType("\"categories\" is not an array", &c, &pending)
+            }
+            try readCategories(&c, into: &event.categories, pending: &pending)
+        case .synthetic:
+            if try readLiteral("true", &c) {
+                event.synthetic = true
+            } else if try readLiteral("false", &c) {
+                event.synthetic = false
+            } else {
+                try wrongType("\"synthetic\" is not a boolean", &c, &pending)
+            }
+        case .origin:
+            guard c.peek() == UInt8(ascii: "{") else {
+                return try wrongType("\"origin\" is not an object", &c, &pending)
+            }
+            event.origin = try readOrigin(&c, pending: &pending)
+        }
+    }
+
+    /// Records a wrong type and skips the value.
+    private mutating func wrongType(
+        _ message: @autoclosure () -> String, _ c: inout JSONCursor, _ pending: inout EventRejection?
+    ) throws(JSONFailure) {
+        note(.wrongType, message(), &pending)
+        try skipValue(&c, depth: 1)
+    }
+
+    private func note(_ reason: RejectionReason, _ message: @autoclosure () -> String, _ pending: inout EventRejection?) {
+        if wants(reason, pending) { pending = EventRejection(reason, message()) }
+    }
+
+    /// Reads `features`: `[` number, … `]`.
+    private mutating func readFeatures(
+        _ c: inout JSONCursor, into features: inout ContiguousArray<Float>, pending: inout EventRejection?
+    ) throws(JSONFailure) {
+        c.pos += 1
+        c.skipWhitespace()
+        if let expected = validation.featureCount { features.reserveCapacity(expected) }
+        if c.peek() == UInt8(ascii: "]") {
+            c.pos += 1
+            return
+        }
+        while true {
+            let index = features.count
+            let value = try readFiniteNumber("features[\(index)]", &c, &pending, convert: { $0.float($1) })
+            features.append(value ?? 0)
+            c.skipWhitespace()
+            switch c.peek() {
+            case UInt8(ascii: ","):
+                c.pos += 1
+                c.skipWhitespace()
+            case UInt8(ascii: "]"):
+                c.pos += 1
+                return
+            default:
+                throw .malformed("expected ',' or ']'", at: c.pos)
+            }
+        }
+    }
+
+    /// Reads a number that must be finite once converted. Returns `nil` (after noting the
+    /// problem) for a non-number or a non-finite value.
+    private mutating func readFiniteNumber<F: BinaryFloatingPoint>(
+        _ name: @autoclosure () -> String, _ c: inout JSONCursor, _ pending: inout EventRejection?,
+        convert: (DecimalText, UnsafeBufferPointer<UInt8>) -> F
+    ) throws(JSONFailure) -> F? {
+        let start = c.pos
+        let b = c.peek()
+        if b == UInt8(ascii: "N") || b == UInt8(ascii: "I") || (b == UInt8(ascii: "-") && c.peek(1) == UInt8(ascii: "I")) {
+            let matched = try readLiteral("NaN", &c) ? true : try readLiteral("Infinity", &c) ? true : try readLiteral("-Infinity", &c)
+            if matched {
+                note(.nonFinite, "\(name()) is \(PayloadExcerpt.escaped(String(decoding: c.bytes(from: start, to: c.pos), as: UTF8.self)))", &pending)
+                return nil
+            }
+            throw .malformed("invalid literal", at: start)
+        }
+        guard b == UInt8(ascii: "-") || isASCIIDigit(b) else {
+            try wrongType("\(name()) is not a number", &c, &pending)
+            return nil
+        }
+        let number = try scanNumber(&c)
+        let text = c.bytes(from: start, to: c.pos)
+        let value = convert(number, text)
+        guard value.isFinite else {
+            note(
+                .nonFinite, "\(name()) = \(PayloadExcerpt.escaped(String(decoding: text, as: UTF8.self))) is not finite as \(F.self)",
+                &pending)
+            return nil
+        }
+        return value
+    }
+
+    /// Reads `categories`: `[` string, … `]`.
+    private mutating func readCategories(
+        _ c: inout JSONCursor, into categories: inout [String], pending: inout EventRejection?
+    ) throws(JSONFailure) {
+        c.pos += 1
+        c.skipWhitespace()
+        if c.peek() == UInt8(ascii: "]") {
+            c.pos += 1
+            return
+        }
+        while true {
+            if c.peek() == asciiQuote {
+                let span = try scanString(&c)
+                categories.append(makeString(span, c, intern: true))
+            } else {
+                try wrongType("categories[\(categories.count)] is not a string", &c, &pending)
+            }
+            c.skipWhitespace()
+            switch c.peek() {
+            case UInt8(ascii: ","):
+                c.pos += 1
+                c.skipWhitespace()
+            case UInt8(ascii: "]"):
+                c.pos += 1
+                return
+            default:
+                throw .malformed("expected ',' or ']'", at: c.pos)
+            }
+        }
+    }
+
+    /// Reads `origin`: `{"seed": string, "neighbor": string, "gap": number}`, any order,
+    /// unknown keys skipped.
+    private mutating func readOrigin(_ c: inout JSONCursor, pending: inout EventRejection?) throws(JSONFailure) -> SyntheticOrigin {
+        var origin = SyntheticOrigin(seed: "", neighbor: "", gap: 0)
+        var seen: UInt8 = 0
+        c.pos += 1
+        c.skipWhitespace()
+        if c.peek() == UInt8(ascii: "}") {
+            c.pos += 1
+        } else {
+            members: while true {
+                guard c.peek() == asciiQuote else { throw .malformed("expected a key", at: c.pos) }
+                let keyOffset = c.pos
+                let key = try scanString(&c)
+                let field = withBytes(key, c) { OriginField.named($0) }
+                c.skipWhitespace()
+                guard c.peek() == UInt8(ascii: ":") else { throw .malformed("expected ':'", at: c.pos) }
+                c.pos += 1
+                c.skipWhitespace()
+                if let field {
+                    guard seen & field.rawValue == 0 else { throw .malformed("duplicate key", at: keyOffset) }
+                    seen |= field.rawValue
+                    if try readNull(&c) {
+                        seen &= ~field.rawValue
+                    } else {
+                        switch field {
+                        case .seed, .neighbor:
+                            if c.peek() == asciiQuote {
+                                let span = try scanString(&c)
+                                let value = makeString(span, c, intern: false)
+                                if field == .seed { origin.seed = value } else { origin.neighbor = value }
+                            } else {
+                                try wrongType("\"origin.\(field == .seed ? "seed" : "neighbor")\" is not a string", &c, &pending)
+                            }
+                        case .gap:
+                            origin.gap = try readFiniteNumber("origin.gap", &c, &pending, convert: { $0.float($1) }) ?? 0
+                        }
+                    }
+                } else {
+                    try skipValue(&c, depth: 2)
+                }
+                c.skipWhitespace()
+                switch c.peek() {
+                case UInt8(ascii: ","):
+                    c.pos += 1
+                    c.skipWhitespace()
+                case UInt8(ascii: "}"):
+                    c.pos += 1
+                    break members
+                default:
+                    throw .malformed("expected ',' or '}'", at: c.pos)
+                }
+            }
+        }
+        if seen & OriginField.gap.rawValue == 0 {
+            note(.missingField, "missing \"origin.gap\"", &pending)
+        }
+        return origin
+    }
+}

@@ -1,0 +1,144 @@
+/// Encodes events as compact, byte-deterministic JSON.
+///
+/// Output shape, keys in this order, absent values left out:
+/// `{"id":…,"ts":…,"seq":…,"label":…,"features":[…],"categories":[…],"synthetic":true,"origin":{"seed":…,"neighbor":…,"gap":…}}`.
+/// `ts` is omitted when `nil`, `seq` when `nil`, `categories` when empty, `synthetic` when
+/// false, `origin` when `nil`. Labels are always written as strings (integer labels were
+/// kept as their digits by the decoder, so `7` becomes `"7"`, which compares equal).
+///
+/// Numbers use Swift's shortest round-trip representation (`Float.description`,
+/// `Double.description`), which is valid JSON for every finite value (`1e-05`, `-0.0`,
+/// `1e+20`), reads back to the same bits, and is at most 15 bytes for a `Float`, so it never
+/// allocates. Non-finite values are refused before anything is written, so `nan` or `inf`
+/// can never be emitted. Strings escape `"`, `\` and control characters and keep all other
+/// UTF-8 as is.
+public struct JSONEventEncoder: Sendable {
+    /// Creates an encoder; it has no state.
+    public init() {}
+
+    /// Appends the JSON encoding of `event` to `buffer`.
+    ///
+    /// - Parameters:
+    ///   - event: The event; `synthetic` and `origin` are written when set.
+    ///   - buffer: Receives the bytes; clear it first (`removeAll(keepingCapacity: true)`) to
+    ///     reuse its capacity. Unchanged when this throws.
+    /// - Throws: `EventRejection` (`missingField` or `nonFinite`) for an event that would not
+    ///   decode, such as a synthetic sample whose interpolation overflowed `Float`.
+    /// - Complexity: O(size of the output); no allocation once `buffer` has grown, except for
+    ///   `ts` values whose shortest representation exceeds 15 bytes.
+    public func encode(_ event: DecodedEvent, into buffer: inout [UInt8]) throws(EventRejection) {
+        let result = event.features.withUnsafeBufferPointer { features in
+            Result { () throws(EventRejection) in
+                try encode(
+                    id: event.id, ts: event.ts, seq: event.seq, label: event.label, features: features,
+                    categories: event.categories, synthetic: event.synthetic, origin: event.origin, into: &buffer)
+            }
+        }
+        try result.get()
+    }
+
+    /// Appends the JSON encoding of an event given field by field, for callers whose
+    /// features live in a larger buffer (a synthetic batch, a feature matrix row).
+    ///
+    /// - Parameters:
+    ///   - id: Event id, non-empty.
+    ///   - ts: Event time in seconds since the epoch.
+    ///   - seq: Sequence number.
+    ///   - label: Class label, non-empty.
+    ///   - features: Feature values, non-empty and finite.
+    ///   - categories: Categorical features.
+    ///   - synthetic: Writes `"synthetic":true` when true.
+    ///   - origin: Provenance, written when non-nil.
+    ///   - buffer: Receives the bytes; unchanged when this throws.
+    /// - Throws: `EventRejection` (`missingField` or `nonFinite`).
+    public func encode(
+        id: String, ts: Double? = nil, seq: UInt64? = nil, label: String, features: UnsafeBufferPointer<Float>,
+        categories: [String] = [], synthetic: Bool = false, origin: SyntheticOrigin? = nil,
+        into buffer: inout [UInt8]
+    ) throws(EventRejection) {
+        try EncodingCheck.check(id: id, ts: ts, label: label, features: features, origin: origin)
+        buffer.append(contentsOf: #"{"id":"#.utf8)
+        Self.appendString(id, to: &buffer)
+        if let ts {
+            buffer.append(contentsOf: #","ts":"#.utf8)
+            buffer.append(contentsOf: ts.description.utf8)
+        }
+        if let seq {
+            buffer.append(contentsOf: #","seq":"#.utf8)
+            Self.appendDecimal(seq, to: &buffer)
+        }
+        buffer.append(contentsOf: #","label":"#.utf8)
+        Self.appendString(label, to: &buffer)
+        buffer.append(contentsOf: #","features":["#.utf8)
+        for index in features.indices {
+            if index > 0 { buffer.append(UInt8(ascii: ",")) }
+            buffer.append(contentsOf: features[index].description.utf8)
+        }
+        buffer.append(UInt8(ascii: "]"))
+        if !categories.isEmpty {
+            buffer.append(contentsOf: #","categories":["#.utf8)
+            for index in categories.indices {
+                if index > 0 { buffer.append(UInt8(ascii: ",")) }
+                Self.appendString(categories[index], to: &buffer)
+            }
+            buffer.append(UInt8(ascii: "]"))
+        }
+        if synthetic { buffer.append(contentsOf: #","synthetic":true"#.utf8) }
+        if let origin {
+            buffer.append(contentsOf: #","origin":{"seed":"#.utf8)
+            Self.appendString(origin.seed, to: &buffer)
+            buffer.append(contentsOf: #","neighbor":"#.utf8)
+            Self.appendString(origin.neighbor, to: &buffer)
+            buffer.append(contentsOf: #","gap":"#.utf8)
+            buffer.append(contentsOf: origin.gap.description.utf8)
+            buffer.append(UInt8(ascii: "}"))
+        }
+        buffer.append(UInt8(ascii: "}"))
+    }
+
+    private static let hexDigits: StaticString = "0123456789abcdef"
+
+    /// Appends `string` as a JSON string literal.
+    static func appendString(_ string: String, to buffer: inout [UInt8]) {
+        buffer.append(UInt8(ascii: "\""))
+        var string = string
+        string.withUTF8 { bytes in
+            var runStart = 0
+            for index in bytes.indices {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                runStart = index + 1
+                buffer.append(UInt8(ascii: "\\"))
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): buffer.append(byte)
+                case 0x08: buffer.append(UInt8(ascii: "b"))
+                case 0x0C: buffer.append(UInt8(ascii: "f"))
+                case 0x0A: buffer.append(UInt8(ascii: "n"))
+                case 0x0D: buffer.append(UInt8(ascii: "r"))
+                case 0x09: buffer.append(UInt8(ascii: "t"))
+                default:
+                    buffer.append(contentsOf: "u00".utf8)
+                    buffer.append(hexDigits.utf8Start[Int(byte >> 4)])
+                    buffer.append(hexDigits.utf8Start[Int(byte & 0xF)])
+                }
+            }
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
+        }
+        buffer.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends the decimal digits of `value` without going through `String`.
+    static func appendDecimal(_ value: UInt64, to buffer: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var value = value
+            var start = 20
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            } while value > 0
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+        }
+    }
+}

@@ -1,0 +1,41 @@
+/// Why a payload was rejected; the daemon keeps one counter per case, labelled `rawValue`.
+///
+/// When a payload has several problems, the first reason in declaration order is reported:
+/// `oversize` (not even read), then `malformed` (nothing in it can be trusted), then
+/// `wrongType`, `missingField`, `nonFinite`, `featureCount`, `unknownLabel`.
+public enum RejectionReason: String, CaseIterable, Sendable, Hashable, Comparable {
+    /// Larger than `EventValidation.maxPayloadBytes`.
+    case oversize
+    /// Not parsable: invalid JSON or UTF-8, duplicate known keys, nesting deeper than the
+    /// limit, or bytes that are not a valid `streamsmote.v1.Event`.
+    case malformed
+    /// Parsable, but a known field has the wrong type (`"features": "x"`, `"seq": -1`,
+    /// a label that is neither a string nor an integer) or the payload is not an object.
+    case wrongType
+    /// `id`, `label` or `features` is absent, `null` or empty, or `origin` is incomplete.
+    case missingField
+    /// A feature, `ts` or `origin.gap` is NaN or infinite, including values finite as
+    /// `Double` that overflow `Float` and Python's `NaN`/`Infinity` tokens.
+    case nonFinite
+    /// The number of features differs from the stream's dimension.
+    case featureCount
+    /// The label is not in the fixed label set.
+    case unknownLabel
+
+    private var rank: Int {
+        switch self {
+        case .oversize: 0
+        case .malformed: 1
+        case .wrongType: 2
+        case .missingField: 3
+        case .nonFinite: 4
+        case .featureCount: 5
+        case .unknownLabel: 6
+        }
+    }
+
+    /// Orders by precedence: the smaller reason is the one reported.
+    public static func < (lhs: RejectionReason, rhs: RejectionReason) -> Bool {
+        lhs.rank < rhs.rank
+    }
+}

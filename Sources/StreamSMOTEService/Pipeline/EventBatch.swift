@@ -1,0 +1,90 @@
+/// Accepted events handed from the receive thread to the engine thread, in arrival order.
+///
+/// A batch is filled by one thread, handed over through ``BatchHandoff`` and read by the
+/// other; it is never touched by two threads at once, and the handoff (an inproc ZeroMQ
+/// message) orders the memory. Storage is flat and kept across uses: after warm-up, filling
+/// and reading a batch allocates nothing except ids longer than 15 UTF-8 bytes.
+final class EventBatch: @unchecked Sendable {
+    // Safety: owned by exactly one thread at a time; ownership moves with the handoff
+    // message, which libzmq delivers with the memory ordering of its lock-free queues.
+
+    /// Features per event.
+    private(set) var dimension = 0
+    /// Number of events.
+    private(set) var count = 0
+    /// Event ids.
+    private(set) var ids: ContiguousArray<String> = []
+    /// Labels (interned by the decoder, so copies share storage).
+    private(set) var labels: ContiguousArray<String> = []
+    /// Event time, or arrival time when the event has none, in seconds since the epoch.
+    private(set) var timestamps: ContiguousArray<Double> = []
+    /// The event's own `ts`, or NaN when it had none (synthetic samples copy it, so that
+    /// output stays byte-identical across runs when the input carries no time).
+    private(set) var eventTimes: ContiguousArray<Double> = []
+    /// Arrival time on the monotonic clock, in nanoseconds, for the latency histogram.
+    private(set) var arrivals: ContiguousArray<UInt64> = []
+    /// Row-major features.
+    private(set) var features: ContiguousArray<Float> = []
+    /// Raw payloads, back to back, for `--forward-real` (forwarded byte for byte).
+    private(set) var payloads: ContiguousArray<UInt8> = []
+    /// End offset of each payload in ``payloads``.
+    private(set) var payloadEnds: ContiguousArray<Int> = []
+    /// Whether the raw payloads are kept.
+    let keepsPayloads: Bool
+
+    init(capacity: Int, keepsPayloads: Bool) {
+        self.keepsPayloads = keepsPayloads
+        ids.reserveCapacity(capacity)
+        labels.reserveCapacity(capacity)
+        timestamps.reserveCapacity(capacity)
+        eventTimes.reserveCapacity(capacity)
+        arrivals.reserveCapacity(capacity)
+        payloadEnds.reserveCapacity(capacity)
+    }
+
+    /// Empties the batch, keeping its storage.
+    func removeAll() {
+        count = 0
+        ids.removeAll(keepingCapacity: true)
+        labels.removeAll(keepingCapacity: true)
+        timestamps.removeAll(keepingCapacity: true)
+        eventTimes.removeAll(keepingCapacity: true)
+        arrivals.removeAll(keepingCapacity: true)
+        features.removeAll(keepingCapacity: true)
+        payloads.removeAll(keepingCapacity: true)
+        payloadEnds.removeAll(keepingCapacity: true)
+    }
+
+    /// Appends one accepted event.
+    func append(_ event: DecodedEvent, timestamp: Double, arrival: UInt64, payload: UnsafeRawBufferPointer) {
+        if count == 0 { dimension = event.features.count }
+        assert(event.features.count == dimension, "the decoder fixes one dimension per stream")
+        ids.append(event.id)
+        labels.append(event.label)
+        timestamps.append(timestamp)
+        eventTimes.append(event.ts ?? .nan)
+        arrivals.append(arrival)
+        features.append(contentsOf: event.features)
+        if keepsPayloads {
+            payloads.append(contentsOf: payload)
+            payloadEnds.append(payloads.count)
+        }
+        count += 1
+    }
+
+    /// Calls `body` with the features of event `index`.
+    func withFeatures<R>(of index: Int, _ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try features.withUnsafeBufferPointer { all in
+            try body(UnsafeBufferPointer(rebasing: all[(index * dimension)..<((index + 1) * dimension)]))
+        }
+    }
+
+    /// Calls `body` with the raw payload of event `index` (empty unless payloads are kept).
+    func withPayload<R>(of index: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        guard keepsPayloads else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        let start = index == 0 ? 0 : payloadEnds[index - 1]
+        return try payloads.withUnsafeBytes { all in
+            try body(UnsafeRawBufferPointer(rebasing: all[start..<payloadEnds[index]]))
+        }
+    }
+}

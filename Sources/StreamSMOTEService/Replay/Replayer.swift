@@ -1,0 +1,206 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+import ZeroMQ
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `streamsmote replay`: publishes a file or the built-in generator on a bound PUB socket,
+/// at a rate or as fast as possible, with a `seq` on every event.
+///
+/// Publishing runs on a dedicated thread; the task only waits for it, so SIGINT and SIGTERM
+/// (through ``ServiceGroup``) stop it between two events, after which what was queued is
+/// flushed for up to ``lingerMilliseconds``.
+public struct Replayer: Service {
+    /// What to publish and how.
+    public struct Settings: Sendable {
+        /// The source of events.
+        public var source: ReplaySource
+        /// The endpoint the PUB socket binds. Default `tcp://127.0.0.1:5555`.
+        public var publish = "tcp://127.0.0.1:5555"
+        /// Payload codec. Default JSON.
+        public var codec: Codec = .json
+        /// The topic of every event. Default `events`.
+        public var topic = "events"
+        /// Events per second; `nil` for as fast as possible.
+        public var rate: Double?
+        /// Stop after this many events; `nil` for the whole file (or forever, generating).
+        public var count: Int?
+        /// Start the file again from the top at its end.
+        public var loop = false
+        /// Pace by the events' own times, sped up by this factor (1 = real time).
+        public var timeWarp: Double?
+        /// Seconds to wait after binding so that subscribers connecting now see the first event.
+        public var warmup = 1.0
+        /// ZMQ_SNDHWM: the most events queued for a slow subscriber before ZeroMQ drops.
+        public var sendHighWaterMark: Int32 = 1_000_000
+        /// Draw a progress line on a terminal.
+        public var progress = true
+
+        public init(source: ReplaySource) { self.source = source }
+    }
+
+    /// What a replay did.
+    public struct Summary: Sendable, CustomStringConvertible {
+        /// Events published.
+        public var events = 0
+        /// Seconds from the first event to the last.
+        public var seconds = 0.0
+        /// Events per class.
+        public var classes: [String: Int] = [:]
+        /// Events per second achieved.
+        public var rate: Double { seconds > 0 ? Double(events) / seconds : 0 }
+
+        public var description: String {
+            let perClass = classes.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            return "replayed \(events) events in \(String(format: "%.2f", seconds)) s (\(Int(rate)) events/s): \(perClass)"
+        }
+    }
+
+    /// How long closing waits to flush queued events.
+    public static let lingerMilliseconds: Int32 = 5_000
+
+    public let settings: Settings
+    private let logger: Logger
+    private let onBound: @Sendable (String) -> Void
+    private let onFinish: @Sendable (Summary) -> Void
+
+    /// Creates a replayer.
+    ///
+    /// - Parameters:
+    ///   - onBound: called with the bound endpoint, before the warm-up pause.
+    ///   - onFinish: called with the summary when publishing ends.
+    public init(
+        settings: Settings, logger: Logger, onBound: @escaping @Sendable (String) -> Void = { _ in },
+        onFinish: @escaping @Sendable (Summary) -> Void = { _ in }
+    ) {
+        self.settings = settings
+        self.logger = logger
+        self.onBound = onBound
+        self.onFinish = onFinish
+    }
+
+    public func run() async throws {
+        let stop = StopSignal()
+        let context = try Context()
+        let (settings, logger, onBound, onFinish) = (self.settings, self.logger, self.onBound, self.onFinish)
+        let summary = try await withGracefulShutdownHandler {
+            try await withTaskCancellationHandler {
+                try await SocketThread.run(name: "replay") {
+                    try Self.publish(settings: settings, context: context, stop: stop, logger: logger, onBound: onBound)
+                }
+            } onCancel: {
+                stop.request()
+            }
+        } onGracefulShutdown: {
+            stop.request()
+        }
+        onFinish(summary)
+    }
+
+    private static func publish(
+        settings: Settings, context: Context, stop: StopSignal, logger: Logger, onBound: (String) -> Void
+    ) throws -> Summary {
+        var file: ReplayFile?
+        var generator: EventGenerator?
+        switch settings.source {
+        case .generator(let generatorSettings): generator = EventGenerator(settings: generatorSettings)
+        case .file(let fileSettings): file = try ReplayFile(fileSettings)
+        }
+        let socket = try Socket(context, type: .pub)
+        defer { socket.close() }
+        try socket.set(.sendHighWaterMark(settings.sendHighWaterMark))
+        try socket.set(.linger(milliseconds: lingerMilliseconds))
+        let bound = try socket.bind(settings.publish)
+        logger.info("replay bound", metadata: ["replay.endpoint": .string(bound)])
+        onBound(bound)
+        // Subscribers that connect now need a moment before their subscriptions arrive.
+        var remaining = settings.warmup
+        while remaining > 0 && !stop.isRequested {
+            usleep(UInt32(min(remaining, 0.05) * 1e6))
+            remaining -= 0.05
+        }
+
+        var encoder = EventEncoder(codec: settings.codec)
+        var event = DecodedEvent()
+        var payload: [UInt8] = []
+        let topic = Array(settings.topic.utf8)
+        var summary = Summary()
+        var progress = Progress(enabled: settings.progress && Terminal.standardErrorIsTerminal)
+        let start = Clock.monotonicNanoseconds()
+        var firstEventTime: Double?
+        var n = 0
+        let limit = settings.count ?? (file != nil && !settings.loop ? file!.events.count : Int.max)
+        while n < limit && !stop.isRequested {
+            if var generatorState = generator {
+                generatorState.next(into: &event)
+                generator = generatorState
+            } else if let file {
+                let row = n % file.events.count
+                let round = n / file.events.count
+                if round > 0 && !settings.loop { break }
+                event = file.events[row]
+                if round > 0 { event.id += "-L\(round)" }
+                event.seq = UInt64(n + 1)
+            }
+            // Pacing: by rate, or by the events' own times under a time warp.
+            var due: UInt64?
+            if let rate = settings.rate {
+                due = start &+ UInt64(Double(n) / rate * 1e9)
+            } else if let warp = settings.timeWarp, let ts = event.ts {
+                let first = firstEventTime ?? ts
+                firstEventTime = first
+                due = start &+ UInt64(max(0, (ts - first) / warp) * 1e9)
+            }
+            if let due { Self.wait(until: due, stop: stop) }
+            payload.removeAll(keepingCapacity: true)
+            do throws(EventRejection) {
+                try encoder.encode(event, into: &payload)
+            } catch {
+                throw ServiceError(.file, "event \(event.id) cannot be encoded: \(error.message)")
+            }
+            try socket.send(topic, flags: .more)
+            try socket.send(payload)
+            summary.classes[event.label, default: 0] += 1
+            n += 1
+            if n & 1023 == 0 { progress.update(n: n, start: start, classes: summary.classes) }
+        }
+        summary.events = n
+        summary.seconds = Double(Clock.monotonicNanoseconds() &- start) / 1e9
+        progress.finish()
+        return summary
+    }
+
+    /// Sleeps until `due` on the monotonic clock; spins the last fraction of a millisecond.
+    private static func wait(until due: UInt64, stop: StopSignal) {
+        while true {
+            let now = Clock.monotonicNanoseconds()
+            if now >= due || stop.isRequested { return }
+            let ahead = due &- now
+            if ahead > 2_000_000 { usleep(UInt32(min(ahead - 1_000_000, 100_000_000) / 1_000)) }
+        }
+    }
+
+    /// A one-line progress display on standard error, redrawn at most five times a second.
+    struct Progress {
+        let enabled: Bool
+        var lastDraw: UInt64 = 0
+
+        mutating func update(n: Int, start: UInt64, classes: [String: Int]) {
+            guard enabled else { return }
+            let now = Clock.monotonicNanoseconds()
+            guard now &- lastDraw > 200_000_000 else { return }
+            lastDraw = now
+            let seconds = Double(now &- start) / 1e9
+            let perClass = classes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "  ")
+            let line = "\r\u{1B}[2K  \(n) events  \(Int(Double(n) / max(seconds, 1e-9)))/s  \(perClass)"
+            Terminal.writeError(line)
+        }
+
+        func finish() {
+            if enabled { Terminal.writeError("\r\u{1B}[2K") }
+        }
+    }
+}

@@ -1,0 +1,206 @@
+import Logging
+import ZeroMQ
+
+/// The receive thread: drains the SUB socket in batches, decodes and validates each
+/// payload, rejects bad input (counter, rate-limited log, dead letter), counts `seq` gaps,
+/// and hands full batches to the engine thread.
+///
+/// It owns the SUB socket, the dead-letter socket and its end of the handoff; nothing else
+/// touches them. It stops when the ``StopSignal`` is raised (checked at least every
+/// ``pollMilliseconds``) or the context shuts down, and then tells the engine thread.
+final class ReceiveStage {
+    /// How often a quiet input loop checks for a stop request.
+    static let pollMilliseconds: Int32 = 100
+    /// Frames larger than this many times `--max-payload-bytes` make libzmq drop the
+    /// sender (MAXMSGSIZE) before the payload is read into memory; below it, the decoder
+    /// rejects oversize payloads one by one and counts them.
+    static let hardLimitFactor = 4
+
+    private let configuration: DaemonConfiguration
+    private let context: Context
+    private let handoff: BatchHandoff
+    private let metrics: ServiceMetrics
+    private let stop: StopSignal
+    private let logger: Logger
+    private var log: RejectionLog
+
+    private var decoder: EventDecoder
+    private var event = DecodedEvent()
+    private var sequences = SequenceTracker()
+    private var deadLetter: Socket?
+    private var rejected: [RejectionReason: Int] = [:]
+    private var lost: UInt64 = 0
+    private var deadLettered = 0
+
+    init(
+        configuration: DaemonConfiguration, context: Context, handoff: BatchHandoff, metrics: ServiceMetrics,
+        stop: StopSignal, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.context = context
+        self.handoff = handoff
+        self.metrics = metrics
+        self.stop = stop
+        self.logger = logger
+        log = RejectionLog(logger: logger)
+        decoder = EventDecoder(
+            codec: configuration.codec,
+            validation: EventValidation(
+                maxPayloadBytes: configuration.maxPayloadBytes, featureCount: configuration.dimension,
+                labels: configuration.labels.isEmpty ? nil : Set(configuration.labels)))
+    }
+
+    /// Runs the stage on the calling thread until stopped. The engine thread is always told
+    /// that input ended, also when this throws.
+    func run() throws {
+        let link = try Socket(context, type: .pair)
+        try link.set(.linger(milliseconds: 0))
+        try link.connect(handoff.address)
+        defer {
+            // The engine thread drains what it has and stops; ignore ETERM on shutdown.
+            try? BatchHandoff.send(BatchHandoff.endOfStream, over: link)
+            link.close()
+        }
+        let input = try Socket(context, type: .sub)
+        defer { input.close() }
+        try input.set(.linger(milliseconds: 0))
+        try input.set(.receiveHighWaterMark(configuration.receiveHighWaterMark))
+        try input.set(.maxMessageSize(Int64(configuration.maxPayloadBytes * Self.hardLimitFactor)))
+        try input.set(.receiveTimeout(milliseconds: Self.pollMilliseconds))
+        try input.set(.reconnectInterval(milliseconds: 100))
+        for topic in configuration.topics.isEmpty ? [""] : configuration.topics {
+            try input.subscribe(topic)
+        }
+        let monitor = configuration.subscribe.isEmpty
+            ? nil
+            : try SocketMonitor(input, events: [.disconnected], address: "inproc://streamsmote-input-monitor-\(ObjectIdentifier(self).hashValue)")
+        defer { monitor?.close() }
+        for endpoint in configuration.subscribeBind {
+            let bound = try input.bind(endpoint)
+            logger.info("input bound", metadata: ["input.endpoint": .string(bound)])
+        }
+        for endpoint in configuration.subscribe {
+            try input.connect(endpoint)
+            logger.info("input connecting", metadata: ["input.endpoint": .string(endpoint)])
+        }
+        if let endpoint = configuration.deadLetter {
+            let socket = try Socket(context, type: .pub)
+            try socket.set(.sendHighWaterMark(configuration.sendHighWaterMark))
+            let bound = try socket.bind(endpoint)
+            logger.info("dead letters bound", metadata: ["deadletter.endpoint": .string(bound)])
+            deadLetter = socket
+        }
+        defer { deadLetter?.close() }
+
+        var free = Array((0..<handoff.pool.count).map(UInt16.init).reversed())
+        let returned = Message()
+        let frames = MultipartMessage()
+        while !stop.isRequested {
+            while let index = try BatchHandoff.receive(from: link, into: returned, dontWait: true) {
+                free.append(index)
+            }
+            if free.isEmpty {
+                // Every batch is with the engine: wait for one (shutdown interrupts this).
+                guard let index = try BatchHandoff.receive(from: link, into: returned, dontWait: false) else { continue }
+                free.append(index)
+            }
+            let index = free.removeLast()
+            let batch = handoff.pool[Int(index)]
+            batch.removeAll()
+            let taken: Int
+            do {
+                taken = try input.drain(limit: configuration.batchSize, into: frames) { message in
+                    self.accept(message, into: batch)
+                }
+            } catch let error as ZMQError where error.code == .terminated {
+                free.append(index)
+                break
+            }
+            if batch.count > 0 {
+                try BatchHandoff.send(index, over: link)
+            } else {
+                free.append(index)
+            }
+            if let monitor { try reconnectDroppedPeers(input: input, monitor: monitor) }
+            if taken > 0 { flushCounters() }
+        }
+        flushCounters()
+    }
+
+    /// Decodes one message into `batch`, or rejects it.
+    private func accept(_ message: MultipartMessage, into batch: EventBatch) {
+        let arrival = Clock.monotonicNanoseconds()
+        guard message.count == 2 else {
+            reject(message, EventRejection(.malformed, "expected 2 frames (topic, payload), got \(message.count)"), arrival)
+            return
+        }
+        let outcome = message[1].withUnsafeBytes { payload -> EventRejection? in
+            do throws(EventRejection) {
+                try decoder.decode(payload, into: &event)
+            } catch {
+                return error
+            }
+            if let seq = event.seq {
+                lost &+= message[0].withUnsafeBytes { sequences.record(topic: $0, seq: seq) }
+            }
+            batch.append(event, timestamp: event.ts ?? Clock.epochSeconds(), arrival: arrival, payload: payload)
+            return nil
+        }
+        if let outcome { reject(message, outcome, arrival) }
+    }
+
+    private func reject(_ message: MultipartMessage, _ rejection: EventRejection, _ now: UInt64) {
+        rejected[rejection.reason, default: 0] += 1
+        log.reject(reason: rejection.reason.rawValue, message: rejection.message, now: now)
+        guard let deadLetter else { return }
+        // Forwarded as received, every frame; a full queue drops it rather than stall input.
+        var ok = true
+        for index in 0..<message.count where ok {
+            let flags: Socket.SendFlags = index < message.count - 1 ? [.more, .dontWait] : [.dontWait]
+            ok = (try? message[index].withUnsafeBytes { try deadLetter.send($0, flags: flags) }) ?? false
+        }
+        if ok { deadLettered += 1 }
+    }
+
+    /// libzmq ends a connection for good when a peer sends a frame over MAXMSGSIZE (a
+    /// protocol error is not retried). A disconnect whose endpoint can no longer be
+    /// disconnected is such an end: count it as an oversize rejection and connect again.
+    private func reconnectDroppedPeers(input: Socket, monitor: SocketMonitor) throws {
+        while let event = try monitor.next(timeout: 0) {
+            guard event.kind.contains(.disconnected), let endpoint = connectEndpoint(matching: event.endpoint) else {
+                continue
+            }
+            do {
+                try input.disconnect(endpoint)
+                try input.connect(endpoint)
+            } catch {
+                // The session is gone: libzmq dropped the peer itself.
+                rejected[.oversize, default: 0] += 1
+                log.reject(
+                    reason: RejectionReason.oversize.rawValue,
+                    message: "a frame from \(endpoint) exceeded \(configuration.maxPayloadBytes * Self.hardLimitFactor) bytes; reconnecting",
+                    now: Clock.monotonicNanoseconds())
+                try input.connect(endpoint)
+            }
+        }
+    }
+
+    /// The `--sub` endpoint a monitor event names: the same text, or (when libzmq reports
+    /// the resolved address of a host name) the same port.
+    private func connectEndpoint(matching reported: String) -> String? {
+        if let exact = configuration.subscribe.first(where: { $0 == reported }) { return exact }
+        guard let port = reported.split(separator: ":").last else { return nil }
+        return configuration.subscribe.first { $0.hasSuffix(":" + port) }
+    }
+
+    private func flushCounters() {
+        for (reason, count) in rejected where count > 0 {
+            metrics.rejected[reason.rawValue]?.increment(by: Int64(count))
+        }
+        rejected.removeAll(keepingCapacity: true)
+        if lost > 0 { metrics.lostMessages.increment(by: Int64(clamping: lost)) }
+        lost = 0
+        if deadLettered > 0 { metrics.deadLettered.increment(by: Int64(deadLettered)) }
+        deadLettered = 0
+    }
+}

@@ -1,0 +1,125 @@
+import ArgumentParser
+import Logging
+import ServiceLifecycle
+import StreamSMOTEService
+
+/// `streamsmote replay`: a file or the built-in generator onto a PUB socket.
+struct ReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Publish a CSV / JSON-lines file or a generated fraud-like stream to a PUB socket.",
+        discussion: """
+            Every event gets a seq number (1, 2, …) so that subscribers can count losses.
+            The socket binds, then waits --warmup seconds so that subscribers connecting at
+            start see the first events. Ends with a summary: events, rate achieved, classes.
+            """
+    )
+
+    @Argument(help: "A CSV file with a header row, or a .jsonl file of events (omit with --generate).")
+    var file: String?
+
+    @Flag(help: "Publish the built-in generator's stream instead of a file.")
+    var generate = false
+
+    @Option(name: .customLong("pub"), help: "Endpoint to bind (default: tcp://127.0.0.1:5555).")
+    var publish = "tcp://127.0.0.1:5555"
+
+    @Option(help: "Payload codec: json or protobuf (default: json).")
+    var codec: Codec = .json
+
+    @Option(help: "Topic of every event (default: events).")
+    var topic = "events"
+
+    @Option(help: "Events per second (default: as fast as possible).")
+    var rate: Double?
+
+    @Option(help: "Stop after this many events (default: the whole file; forever when generating).")
+    var count: Int?
+
+    @Flag(help: "Start the file again at its end (ids get a -L<n> suffix on later rounds).")
+    var loop = false
+
+    @Option(help: "Pace by the timestamp column, sped up by this factor (1 = real time).")
+    var timeWarp: Double?
+
+    @Option(help: "Seconds to wait after binding before the first event (default: 1).")
+    var warmup = 1.0
+
+    @Option(help: "Label column (CSV) or key (JSON lines) (default: label).")
+    var labelColumn = "label"
+
+    @Option(help: "Id column (default: <file>-<row>, or the \"id\" key of JSON lines).")
+    var idColumn: String?
+
+    @Option(help: "Timestamp column, seconds since the epoch (default: none; \"ts\" in JSON lines).")
+    var timestampColumn: String?
+
+    @Option(help: "A categorical CSV column, sent in categories (repeatable).")
+    var categoricalColumn: [String] = []
+
+    @Option(help: "A CSV column to leave out (repeatable).")
+    var excludeColumn: [String] = []
+
+    @Option(help: "Generator: features per event (default: 8).")
+    var features = 8
+
+    @Option(help: "Generator: minority share (default: 0.005).")
+    var minorityShare = 0.005
+
+    @Option(help: "Generator: minority clusters (default: 3).")
+    var clusters = 3
+
+    @Option(help: "Generator and ids: seed (default: 1).")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("send-hwm"), help: "Events queued per slow subscriber before ZeroMQ drops (default: 1000000).")
+    var sendHighWaterMark: Int32 = 1_000_000
+
+    @Flag(help: "No progress line.")
+    var quiet = false
+
+    func validate() throws {
+        if generate == (file != nil) { throw ValidationError("give a FILE or --generate (one of them)") }
+        if let rate, !(rate > 0) { throw ValidationError("--rate must be positive") }
+        if let count, count < 0 { throw ValidationError("--count must not be negative") }
+        if let timeWarp, !(timeWarp > 0) { throw ValidationError("--time-warp must be positive") }
+        if rate != nil && timeWarp != nil { throw ValidationError("give --rate or --time-warp, not both") }
+        if features < 2 { throw ValidationError("--features must be at least 2") }
+        if !(minorityShare >= 0 && minorityShare <= 1) { throw ValidationError("--minority-share must be in [0, 1]") }
+        if clusters < 1 { throw ValidationError("--clusters must be at least 1") }
+    }
+
+    func run() async throws {
+        let source: ReplaySource
+        if generate {
+            var generator = EventGenerator.Settings()
+            generator.dimension = features
+            generator.minorityShare = minorityShare
+            generator.minorityClusters = clusters
+            generator.seed = seed
+            if let rate { generator.interval = 1 / rate }
+            source = .generator(generator)
+        } else {
+            var settings = ReplaySource.FileSettings(path: file!, labelColumn: labelColumn)
+            settings.idColumn = idColumn
+            settings.timestampColumn = timestampColumn
+            settings.categoricalColumns = categoricalColumn
+            settings.excludeColumns = excludeColumn
+            source = .file(settings)
+        }
+        var settings = Replayer.Settings(source: source)
+        settings.publish = publish
+        settings.codec = codec
+        settings.topic = topic
+        settings.rate = rate
+        settings.count = count
+        settings.loop = loop
+        settings.timeWarp = timeWarp
+        settings.warmup = warmup
+        settings.sendHighWaterMark = sendHighWaterMark
+        settings.progress = !quiet
+        let logger = Logger(label: "streamsmote.replay")
+        let replayer = Replayer(settings: settings, logger: logger) { print($0) }
+        try await ServiceGroup.finishing(replayer, logger: logger).run()
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Logging
+import ServiceLifecycle
+import StreamSMOTEService
+
+/// `streamsmote tap`: subscribe and print, summarise, or record.
+struct TapCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tap",
+        abstract: "Subscribe to a feed and print events, show live rates (--stats), or record them (--output).",
+        discussion: """
+            --output FILE writes one line per received event: {"topic": "...", "event": {...}}
+            (protobuf payloads are written as their JSON equivalent). Ends with totals by topic.
+            """
+    )
+
+    @Option(name: .customLong("sub"), help: "Endpoint to connect to (repeatable; default: tcp://127.0.0.1:5556).")
+    var endpoints: [String] = []
+
+    @Option(name: .customLong("topic"), help: "Topic prefix (repeatable; default: everything).")
+    var topics: [String] = []
+
+    @Option(help: "Payload codec: json or protobuf (default: json).")
+    var codec: Codec = .json
+
+    @Flag(help: "Show rates by topic and class every second instead of events.")
+    var stats = false
+
+    @Option(help: "Write received events to this JSON-lines file.")
+    var output: String?
+
+    @Option(help: "Stop after this many events.")
+    var count: Int?
+
+    @Option(help: "Stop after this many seconds.")
+    var duration: Double?
+
+    func validate() throws {
+        if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+        if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
+    }
+
+    func run() async throws {
+        var settings = Tap.Settings(endpoints: endpoints.isEmpty ? ["tcp://127.0.0.1:5556"] : endpoints)
+        settings.topics = topics
+        settings.codec = codec
+        settings.mode = stats ? .stats : .print
+        settings.output = output
+        settings.quiet = output != nil
+        settings.count = count
+        settings.duration = duration
+        let logger = Logger(label: "streamsmote.tap")
+        let printsTotals = stats || output != nil
+        let tap = Tap(settings: settings, logger: logger) { summary in
+            if printsTotals { print(summary) }
+        }
+        try await ServiceGroup.finishing(tap, logger: logger).run()
+    }
+}
