@@ -78,6 +78,15 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "HOST:PORT for Prometheus metrics at /metrics (default: none).")
     var metrics: String?
 
+    @Option(help: "Directory for state snapshots: restored at start, written every --snapshot-interval and at shutdown (default: none).")
+    var state: String?
+
+    @Option(help: "Seconds between snapshots while input changes the state (default: 10).")
+    var snapshotInterval: Double?
+
+    @Flag(help: "If the snapshot in --state cannot be used, move it aside and start empty instead of refusing to start.")
+    var discardState = false
+
     @Option(help: "Largest accepted payload in bytes; 4× this disconnects the sender (default: 65536).")
     var maxPayloadBytes: Int?
 
@@ -139,6 +148,9 @@ struct RunCommand: AsyncParsableCommand {
         if let featureWeights { settings.featureWeights = parseWeights(featureWeights) }
         if let deadLetter { settings.deadLetter = deadLetter }
         if let metrics { settings.metrics = metrics }
+        if let state { settings.state = state }
+        if let snapshotInterval { settings.snapshotInterval = snapshotInterval }
+        if discardState { settings.discardState = true }
         if let maxPayloadBytes { settings.maxPayloadBytes = maxPayloadBytes }
         if let receiveHighWaterMark { settings.receiveHighWaterMark = receiveHighWaterMark }
         if let sendHighWaterMark { settings.sendHighWaterMark = sendHighWaterMark }

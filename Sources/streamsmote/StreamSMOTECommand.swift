@@ -9,7 +9,7 @@ struct StreamSMOTECommand: AsyncParsableCommand {
         abstract: "Streaming SMOTE over ZeroMQ: synthetic minority samples for online trainers.",
         subcommands: [
             RunCommand.self, ReplayCommand.self, TapCommand.self, ResampleCommand.self, ProxyCommand.self,
-            KeygenCommand.self, DemoCommand.self,
+            KeygenCommand.self, DemoCommand.self, StateCommand.self,
         ]
     )
 }

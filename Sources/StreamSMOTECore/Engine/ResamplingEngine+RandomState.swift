@@ -4,6 +4,12 @@ public struct EngineRandomState: Sendable, Hashable, Codable {
     public var smote: Xoshiro256StarStar.State
     /// The generator behind majority sampling.
     public var sampling: Xoshiro256StarStar.State
+
+    /// Wraps two saved generator states.
+    public init(smote: Xoshiro256StarStar.State, sampling: Xoshiro256StarStar.State) {
+        self.smote = smote
+        self.sampling = sampling
+    }
 }
 
 extension ResamplingEngine {

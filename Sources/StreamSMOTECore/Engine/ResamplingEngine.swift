@@ -24,14 +24,14 @@ public struct ResamplingEngine: Sendable {
     /// The configuration the engine was created with.
     public let configuration: EngineConfiguration
     /// The sliding window.
-    public private(set) var window: SlidingWindow
+    public internal(set) var window: SlidingWindow
     /// The labels, by class index (registration order).
-    public private(set) var labels: ContiguousArray<String> = []
+    public internal(set) var labels: ContiguousArray<String> = []
     var classByLabel: [String: Int32] = [:]
     /// Per class: the index of its reservoir in `reservoirs`, or -1.
     var reservoirIndex: ContiguousArray<Int> = []
     /// The minority reservoirs.
-    public private(set) var reservoirs: ContiguousArray<MinorityReservoir> = []
+    public internal(set) var reservoirs: ContiguousArray<MinorityReservoir> = []
     /// Per reservoir: its class index.
     var reservoirClass: ContiguousArray<Int> = []
     /// Per class: live synthetic samples (credited to seeds still in the window).
@@ -39,7 +39,7 @@ public struct ResamplingEngine: Sendable {
     /// Per class: synthetic samples emitted since start.
     var emitted: ContiguousArray<Int> = []
     /// The uniform sample of majority events.
-    public private(set) var majoritySample: MajoritySample
+    public internal(set) var majoritySample: MajoritySample
     var smoteRandom: Xoshiro256StarStar
     var samplingRandom: Xoshiro256StarStar
     var deficitScratch: ContiguousArray<Int> = []

@@ -10,7 +10,7 @@ public struct MajoritySample: Sendable {
     /// The maximum number of samples kept.
     public let capacity: Int
     /// The sampled feature vectors, by slot.
-    public private(set) var points: FeatureMatrix
+    public internal(set) var points: FeatureMatrix
     /// Members' slots, dense, for uniform choice.
     var members: ContiguousArray<Int32> = []
     /// Per slot: position in `members`, and the window serial of its event.

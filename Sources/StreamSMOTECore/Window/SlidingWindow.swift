@@ -8,11 +8,11 @@ public struct SlidingWindow: Sendable {
     public let policy: WindowPolicy
     var entries: RingBuffer<WindowEntry>
     /// The serial of the oldest entry (the next serial when empty).
-    public private(set) var oldestSerial: UInt64 = 0
+    public internal(set) var oldestSerial: UInt64 = 0
     /// Events in the window per class index.
     public private(set) var classCounts: ContiguousArray<Int> = []
     /// The newest timestamp seen (time-based windows evict relative to it).
-    public private(set) var watermark: Double = -.infinity
+    public internal(set) var watermark: Double = -.infinity
 
     /// Creates an empty window.
     public init(policy: WindowPolicy) {

@@ -1,4 +1,6 @@
+import Foundation
 import Logging
+import StreamSMOTECore
 import ServiceLifecycle
 import Synchronization
 import ZeroMQ
@@ -46,7 +48,9 @@ public struct Daemon: Service {
     ///
     /// - Throws: ``ServiceError`` when a socket cannot be set up, or a stage fails.
     public func run() async throws {
+        var configuration = self.configuration
         try configuration.validate()
+        let restored = try restoreState(&configuration)
         let context: Context
         do { context = try Context(ioThreads: 1) } catch {
             throw ServiceError(.socket, "cannot create the ZeroMQ context", cause: error)
@@ -66,7 +70,8 @@ public struct Daemon: Service {
             batches: Self.batchesInFlight, capacity: configuration.batchSize,
             keepsPayloads: configuration.forwardReal,
             address: "inproc://streamsmote-handoff-\(UInt64.random(in: 0...UInt64.max))")
-        let (configuration, logger, onReady) = (self.configuration, self.logger, self.onReady)
+        let (settings, logger, onReady) = (configuration, self.logger, self.onReady)
+        let board = SequenceBoard()
         let metricsAddress = server?.boundAddress
         let onEngineReady: @Sendable (String) -> Void = { onReady(Endpoints(publish: $0, metrics: metricsAddress)) }
         try await withGracefulShutdownHandler {
@@ -77,8 +82,10 @@ public struct Daemon: Service {
                             try await SocketThread.run(name: "smote-engine") {
                                 // Each stage is made on the thread that owns its sockets.
                                 try EngineStage(
-                                    configuration: configuration, context: context, handoff: handoff,
-                                    metrics: metrics, logger: logger, onReady: onEngineReady
+                                    configuration: settings, context: context, handoff: handoff,
+                                    metrics: metrics, logger: logger, restored: restored?.engine,
+                                    syntheticSerial: restored?.syntheticSerial ?? 0, board: board,
+                                    onReady: onEngineReady
                                 ).run()
                             }
                         } catch {
@@ -91,8 +98,9 @@ public struct Daemon: Service {
                         do {
                             try await SocketThread.run(name: "smote-receive") {
                                 try ReceiveStage(
-                                    configuration: configuration, context: context, handoff: handoff,
-                                    metrics: metrics, stop: stop, logger: logger
+                                    configuration: settings, context: context, handoff: handoff,
+                                    metrics: metrics, stop: stop, board: board,
+                                    restoredSequences: restored?.sequences ?? [], logger: logger
                                 ).run()
                             }
                         } catch {
@@ -110,6 +118,61 @@ public struct Daemon: Service {
             stop.request()
         }
         logger.info("stopped")
+    }
+
+    /// Loads the snapshot in `--state`, if any, and rebuilds the engine from it. The
+    /// stream's dimension comes from the snapshot when not configured.
+    ///
+    /// - Throws: ``ServiceError`` with code `state` for a snapshot that is damaged, foreign,
+    ///   or made with other settings, unless `--discard-state` moves it aside.
+    private func restoreState(
+        _ configuration: inout DaemonConfiguration
+    ) throws(ServiceError) -> (engine: ResamplingEngine, syntheticSerial: UInt64, sequences: [(topic: [UInt8], seq: UInt64)])? {
+        guard let directory = configuration.state else { return nil }
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ServiceError(.state, "cannot create the state directory \(directory)")
+        }
+        guard let bytes = try SnapshotFile.read(from: directory) else {
+            logger.info("no snapshot yet: starting empty", metadata: ["state.directory": .string(directory)])
+            return nil
+        }
+        let settings = configuration
+        do throws(ServiceError) {
+            let snapshot: DaemonSnapshot
+            do throws(SnapshotFileError) {
+                snapshot = try SnapshotFile.decode(bytes) { dimension in
+                    EngineStage.engineConfiguration(settings, dimension: settings.dimension ?? dimension)
+                }
+            } catch {
+                throw ServiceError(.state, error.description)
+            }
+            let engine: ResamplingEngine
+            do throws(SnapshotError) {
+                engine = try ResamplingEngine(restoring: snapshot.engine)
+            } catch {
+                throw ServiceError(.state, "the snapshot is inconsistent: \(error.message)")
+            }
+            configuration.dimension = engine.configuration.dimension
+            logger.info("state restored", metadata: [
+                "state.directory": .string(directory),
+                "state.window": .stringConvertible(engine.window.count),
+                "state.classes": .string(engine.counters.classes.map { "\($0.label)=\($0.windowCount)" }.joined(separator: ",")),
+            ])
+            return (engine, snapshot.syntheticSerial, snapshot.sequences)
+        } catch {
+            let path = SnapshotFile.path(in: directory)
+            guard configuration.discardState else {
+                throw ServiceError(
+                    .state, "cannot restore \(path): \(error.message)\nStart with --discard-state to move it aside and begin empty.")
+            }
+            let aside = try SnapshotFile.discard(in: directory)
+            logger.warning("snapshot discarded: starting empty", metadata: [
+                "state.reason": .string(error.message), "state.moved": .string(aside),
+            ])
+            return nil
+        }
     }
 
     private static func wrap(_ error: any Error, _ stage: String) -> ServiceError {

@@ -43,8 +43,13 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var deadLetter: String? = nil
     /// `HOST:PORT` of the Prometheus endpoint, if any.
     public var metrics: String? = nil
-    /// Directory for state snapshots, if any.
+    /// Directory for state snapshots, if any: restored at start, written every
+    /// ``snapshotInterval`` seconds while anything changes and at shutdown.
     public var state: String? = nil
+    /// Seconds between snapshots. Default 10.
+    public var snapshotInterval: Double = 10
+    /// Move an unusable snapshot aside and start empty instead of refusing to start.
+    public var discardState: Bool = false
     /// Largest accepted payload, in bytes. Default 64 KiB.
     public var maxPayloadBytes: Int = 65_536
     /// ZMQ_RCVHWM of the input socket. Default 100 000 messages.
@@ -101,6 +106,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         }
         if maxPayloadBytes < 64 { throw fail("--max-payload-bytes must be at least 64") }
         if batchSize < 1 { throw fail("--batch-size must be at least 1") }
+        if !(snapshotInterval > 0 && snapshotInterval.isFinite) { throw fail("--snapshot-interval must be a positive number") }
         if !labels.isEmpty, let stray = minority.first(where: { !labels.contains($0) }) {
             throw fail("--minority \(stray) is not in --label")
         }
@@ -114,6 +120,7 @@ extension DaemonConfiguration {
         case windowEvents = "window-events", windowSeconds = "window-seconds", reservoir, seed
         case forwardReal = "forward-real", maxSyntheticPerEvent = "max-synthetic-per-event"
         case dimension, featureWeights = "feature-weights", deadLetter = "dead-letter", metrics, state
+        case snapshotInterval = "snapshot-interval", discardState = "discard-state"
         case maxPayloadBytes = "max-payload-bytes", recvHWM = "recv-hwm", sendHWM = "send-hwm"
         case outputPolicy = "output-policy", batchSize = "batch-size", logLevel = "log-level"
     }
@@ -124,7 +131,7 @@ extension DaemonConfiguration {
     public static func load(file path: String) throws(ServiceError) -> DaemonConfiguration {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ServiceError(.file, "cannot read config \(path)", cause: error as? (any Error & Sendable))
+            throw ServiceError(.file, "cannot read config \(path)", cause: error)
         }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw ServiceError(.invalidConfiguration, "config \(path) is not a JSON object")
@@ -196,6 +203,10 @@ extension DaemonConfiguration {
         case .deadLetter: deadLetter = try string()
         case .metrics: metrics = try string()
         case .state: state = try string()
+        case .snapshotInterval: snapshotInterval = try number()
+        case .discardState:
+            guard let flag = value as? Bool else { throw bad("true or false") }
+            discardState = flag
         case .maxPayloadBytes: maxPayloadBytes = try integer()
         case .recvHWM: receiveHighWaterMark = Int32(clamping: try integer())
         case .sendHWM: sendHighWaterMark = Int32(clamping: try integer())

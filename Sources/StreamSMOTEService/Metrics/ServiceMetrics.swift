@@ -22,6 +22,9 @@ public final class ServiceMetrics: Sendable {
     let publishDropped: CoreMetrics.Counter
     let deadLettered: CoreMetrics.Counter
     let syntheticDiscarded: CoreMetrics.Counter
+    let snapshotsWritten: CoreMetrics.Counter
+    let snapshotFailures: CoreMetrics.Counter
+    let snapshotDuration: CoreMetrics.Timer
     let windowEvents: CoreMetrics.Gauge
     let indexUpdate: CoreMetrics.Timer
     let latency: CoreMetrics.Timer
@@ -62,6 +65,10 @@ public final class ServiceMetrics: Sendable {
                 .microseconds(25), .microseconds(50), .microseconds(100), .microseconds(250),
                 .microseconds(500), .milliseconds(1), .milliseconds(5), .milliseconds(25),
             ],
+            "streamsmote_snapshot_seconds": [
+                .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500),
+                .seconds(2), .seconds(10),
+            ],
             "streamsmote_latency_seconds": [
                 .microseconds(10), .microseconds(25), .microseconds(50), .microseconds(100),
                 .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
@@ -85,6 +92,9 @@ public final class ServiceMetrics: Sendable {
         publishDropped = Counter(label: "streamsmote_publish_dropped_total", factory: factory)
         deadLettered = Counter(label: "streamsmote_dead_lettered_total", factory: factory)
         syntheticDiscarded = Counter(label: "streamsmote_synthetic_discarded_total", factory: factory)
+        snapshotsWritten = Counter(label: "streamsmote_snapshots_written_total", factory: factory)
+        snapshotFailures = Counter(label: "streamsmote_snapshot_failures_total", factory: factory)
+        snapshotDuration = Timer(label: "streamsmote_snapshot_seconds", factory: factory)
         windowEvents = Gauge(label: "streamsmote_window_events", factory: factory)
         indexUpdate = Timer(label: "streamsmote_index_update_seconds", factory: factory)
         latency = Timer(label: "streamsmote_latency_seconds", factory: factory)

@@ -22,6 +22,9 @@ final class EngineStage {
     private let metrics: ServiceMetrics
     private let logger: Logger
     private let onReady: @Sendable (String) -> Void
+    private let board: SequenceBoard
+    private var lastSnapshot: UInt64 = Clock.monotonicNanoseconds()
+    private var unsavedChanges = false
 
     private var engine: ResamplingEngine?
     private var synthetic = SyntheticBatch(dimension: 1)
@@ -45,8 +48,15 @@ final class EngineStage {
 
     init(
         configuration: DaemonConfiguration, context: Context, handoff: BatchHandoff, metrics: ServiceMetrics,
-        logger: Logger, onReady: @escaping @Sendable (String) -> Void
+        logger: Logger, restored: ResamplingEngine?, syntheticSerial: UInt64, board: SequenceBoard,
+        onReady: @escaping @Sendable (String) -> Void
     ) {
+        self.board = board
+        if let restored {
+            engine = restored
+            synthetic = SyntheticBatch(dimension: restored.configuration.dimension, reservingCapacity: 64)
+        }
+        self.syntheticSerial = syntheticSerial
         self.configuration = configuration
         self.context = context
         self.handoff = handoff
@@ -73,33 +83,80 @@ final class EngineStage {
 
         let message = Message()
         let subscriptions = Message()
-        while let index = try nextBatch(link: link, message: message) {
+        try link.set(.receiveTimeout(milliseconds: Self.idleMilliseconds))
+        while true {
+            let next = try nextBatch(link: link, message: message)
+            guard case .batch(let index) = next else {
+                if case .end = next { break }
+                // Idle: keep gauges and the snapshot current while no input arrives.
+                flush(batchSize: 0)
+                saveSnapshotIfDue(final: false)
+                continue
+            }
             let batch = handoff.pool[Int(index)]
             try process(batch, output: output)
+            unsavedChanges = true
             try BatchHandoff.send(index, over: link)
             // XPUB hands us subscription frames; nothing uses them, so keep the queue empty.
             while try output.receive(into: subscriptions, dontWait: true) {}
             flush(batchSize: batch.count)
+            saveSnapshotIfDue(final: false)
         }
         flush(batchSize: 0)
+        saveSnapshotIfDue(final: true)
     }
 
-    /// The next batch index from the receive thread; `nil` at the end of input or shutdown.
-    private func nextBatch(link: Socket, message: Message) throws(ZMQError) -> UInt16? {
-        while true {
-            let index: UInt16?
-            do {
-                index = try BatchHandoff.receive(from: link, into: message, dontWait: false)
-            } catch {
-                if error.code == .terminated { return nil }
-                throw error
-            }
-            guard let index else { continue }
-            return index == BatchHandoff.endOfStream ? nil : index
+    /// How long the engine thread waits for a batch before doing its idle chores.
+    static let idleMilliseconds: Int32 = 200
+
+    private enum Next { case batch(UInt16), idle, end }
+
+    /// Writes a snapshot to `--state` when the interval has passed (or at the end), if
+    /// anything changed since the last one. Failures are logged and counted; processing
+    /// goes on (the previous snapshot stays in place).
+    private func saveSnapshotIfDue(final: Bool) {
+        guard let directory = configuration.state, let engine, unsavedChanges || final else { return }
+        let now = Clock.monotonicNanoseconds()
+        guard final || Double(now &- lastSnapshot) / 1e9 >= configuration.snapshotInterval else { return }
+        lastSnapshot = now
+        unsavedChanges = false
+        let snapshot = DaemonSnapshot(engine: engine.snapshot(), syntheticSerial: syntheticSerial, sequences: board.current)
+        do throws(ServiceError) {
+            try SnapshotFile.write(SnapshotFile.encode(snapshot), to: directory)
+            metrics.snapshotsWritten.increment()
+            metrics.snapshotDuration.recordNanoseconds(Int64(Clock.monotonicNanoseconds() &- now))
+            logger.debug("snapshot written", metadata: [
+                "state.window": .stringConvertible(snapshot.engine.entryClasses.count),
+                "state.seconds": .stringConvertible(Double(Clock.monotonicNanoseconds() &- now) / 1e9),
+            ])
+        } catch {
+            metrics.snapshotFailures.increment()
+            logger.error("snapshot failed", metadata: ["state.error": .string(error.description)])
         }
+    }
+
+    /// The next batch from the receive thread, `.idle` after ``idleMilliseconds`` without
+    /// one, `.end` at the end of input or shutdown.
+    private func nextBatch(link: Socket, message: Message) throws(ZMQError) -> Next {
+        let index: UInt16?
+        do {
+            guard try link.receive(into: message) else { return .idle }
+            index = message.withUnsafeBytes { $0.count == 2 ? UInt16(littleEndian: $0.loadUnaligned(as: UInt16.self)) : nil }
+        } catch {
+            if error.code == .terminated { return .end }
+            throw error
+        }
+        guard let index else { return .idle }
+        return index == BatchHandoff.endOfStream ? .end : .batch(index)
     }
 
     private func makeEngine(dimension: Int) -> ResamplingEngine {
+        synthetic = SyntheticBatch(dimension: dimension, reservingCapacity: 64)
+        return ResamplingEngine(configuration: Self.engineConfiguration(configuration, dimension: dimension))
+    }
+
+    /// The engine settings the daemon's settings describe, for a stream of `dimension` features.
+    static func engineConfiguration(_ configuration: DaemonConfiguration, dimension: Int) -> EngineConfiguration {
         var settings = EngineConfiguration(dimension: dimension)
         settings.k = configuration.k
         settings.ratio = configuration.ratio
@@ -109,8 +166,7 @@ final class EngineStage {
         settings.featureWeights = configuration.featureWeights
         settings.maxSyntheticPerEvent = configuration.maxSyntheticPerEvent
         settings.seed = configuration.seed
-        synthetic = SyntheticBatch(dimension: dimension, reservingCapacity: 64)
-        return ResamplingEngine(configuration: settings)
+        return settings
     }
 
     private func process(_ batch: EventBatch, output: Socket) throws {

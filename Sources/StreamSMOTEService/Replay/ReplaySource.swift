@@ -41,7 +41,7 @@ struct ReplayFile {
     init(_ settings: ReplaySource.FileSettings) throws(ServiceError) {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: settings.path)) } catch {
-            throw ServiceError(.file, "cannot read \(settings.path)", cause: error as? (any Error & Sendable))
+            throw ServiceError(.file, "cannot read \(settings.path)", cause: error)
         }
         let base = URL(fileURLWithPath: settings.path).deletingPathExtension().lastPathComponent
         let lower = settings.path.lowercased()

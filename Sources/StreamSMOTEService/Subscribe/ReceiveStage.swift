@@ -21,6 +21,7 @@ final class ReceiveStage {
     private let handoff: BatchHandoff
     private let metrics: ServiceMetrics
     private let stop: StopSignal
+    private let board: SequenceBoard
     private let logger: Logger
     private var log: RejectionLog
 
@@ -34,8 +35,10 @@ final class ReceiveStage {
 
     init(
         configuration: DaemonConfiguration, context: Context, handoff: BatchHandoff, metrics: ServiceMetrics,
-        stop: StopSignal, logger: Logger
+        stop: StopSignal, board: SequenceBoard, restoredSequences: [(topic: [UInt8], seq: UInt64)], logger: Logger
     ) {
+        self.board = board
+        sequences = SequenceTracker(restoring: restoredSequences)
         self.configuration = configuration
         self.context = context
         self.handoff = handoff
@@ -122,7 +125,10 @@ final class ReceiveStage {
                 free.append(index)
             }
             if let monitor { try reconnectDroppedPeers(input: input, monitor: monitor) }
-            if taken > 0 { flushCounters() }
+            if taken > 0 {
+                flushCounters()
+                board.post(sequences.entries)
+            }
         }
         flushCounters()
     }

@@ -11,6 +11,18 @@ struct SequenceTracker {
 
     init(capacity: Int = 1_024) { self.capacity = capacity }
 
+    /// Resumes tracking from a snapshot's entries.
+    init(restoring entries: [(topic: [UInt8], seq: UInt64)], capacity: Int = 1_024) {
+        self.capacity = capacity
+        for entry in entries.prefix(capacity) {
+            topics.append(entry.topic)
+            last.append(entry.seq)
+        }
+    }
+
+    /// The last `seq` per topic, for snapshots.
+    var entries: [(topic: [UInt8], seq: UInt64)] { Array(zip(topics, last)).map { ($0, $1) } }
+
     /// Records `seq` on `topic` and returns how many messages are missing before it.
     /// - Complexity: O(topics tracked) byte comparisons; feeds have a handful of topics.
     mutating func record(topic: UnsafeRawBufferPointer, seq: UInt64) -> UInt64 {

@@ -1,0 +1,207 @@
+/// Everything an engine needs to continue exactly where another left off: the window's
+/// entries, the inputs of the neighbour graphs (reservoir members with their ids and
+/// features, in arrival order), the majority sample, the balance credits, the per-class
+/// counters and both generators' states.
+///
+/// Derived structures (the graphs themselves) are not stored: ``ResamplingEngine``
+/// rebuilds them by inserting the members in their original order, and because the graphs
+/// break distance ties by insertion order, the rebuilt graphs list the same neighbours in
+/// the same order. A restored engine therefore produces exactly the output the original
+/// would have produced from the same point on.
+///
+/// Flat arrays only, so that the service layer can write it compactly.
+public struct EngineSnapshot: Sendable, Equatable {
+    /// The configuration the engine ran with; a restore requires the same.
+    public var configuration: EngineConfiguration
+    /// Labels by class index, in registration order.
+    public var labels: [String]
+    /// The serial of the oldest window entry.
+    public var oldestSerial: UInt64
+    /// The newest event time seen.
+    public var watermark: Double
+    /// Per window entry, oldest first: class index, time, credits.
+    public var entryClasses: [Int32]
+    public var entryTimestamps: [Double]
+    public var entryCredits: [Int32]
+    /// Per reservoir (in reservoir order), its members oldest first: window serials, ids and
+    /// features (row-major, `dimension` per member).
+    public var reservoirSerials: [[UInt64]]
+    public var reservoirIDs: [[String]]
+    public var reservoirFeatures: [[Float]]
+    /// The majority sample's members in their sampling order: serials and features.
+    public var majoritySerials: [UInt64]
+    public var majorityFeatures: [Float]
+    /// Synthetic samples emitted per class since the engine first started.
+    public var emitted: [Int]
+    /// Both generators.
+    public var random: EngineRandomState
+
+    /// Creates a snapshot from its parts (the service layer's reader uses this).
+    public init(
+        configuration: EngineConfiguration, labels: [String], oldestSerial: UInt64, watermark: Double,
+        entryClasses: [Int32], entryTimestamps: [Double], entryCredits: [Int32],
+        reservoirSerials: [[UInt64]], reservoirIDs: [[String]], reservoirFeatures: [[Float]],
+        majoritySerials: [UInt64], majorityFeatures: [Float], emitted: [Int], random: EngineRandomState
+    ) {
+        self.configuration = configuration
+        self.labels = labels
+        self.oldestSerial = oldestSerial
+        self.watermark = watermark
+        self.entryClasses = entryClasses
+        self.entryTimestamps = entryTimestamps
+        self.entryCredits = entryCredits
+        self.reservoirSerials = reservoirSerials
+        self.reservoirIDs = reservoirIDs
+        self.reservoirFeatures = reservoirFeatures
+        self.majoritySerials = majoritySerials
+        self.majorityFeatures = majorityFeatures
+        self.emitted = emitted
+        self.random = random
+    }
+}
+
+/// Why a snapshot cannot be restored.
+public struct SnapshotError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What is wrong.
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension ResamplingEngine {
+    /// The engine's state as a snapshot.
+    /// - Complexity: O(window + reservoir members × d + majority sample × d).
+    public func snapshot() -> EngineSnapshot {
+        let entries = window.allEntries
+        var serials: [[UInt64]] = [], ids: [[String]] = [], features: [[Float]] = []
+        for reservoir in reservoirs {
+            var s: [UInt64] = [], i: [String] = [], f: [Float] = []
+            for offset in 0..<reservoir.count {
+                let member = reservoir.member(at: offset)
+                s.append(member.serial)
+                i.append(reservoir.id(of: Int(member.slot)))
+                f.append(contentsOf: reservoir.graph.points.row(Int(member.slot)))
+            }
+            serials.append(s)
+            ids.append(i)
+            features.append(f)
+        }
+        var majoritySerials: [UInt64] = [], majorityFeatures: [Float] = []
+        for slot in majoritySample.members {
+            majoritySerials.append(majoritySample.serial(of: Int(slot)))
+            majorityFeatures.append(contentsOf: majoritySample.points.row(Int(slot)))
+        }
+        return EngineSnapshot(
+            configuration: configuration, labels: Array(labels), oldestSerial: window.oldestSerial,
+            watermark: window.watermark, entryClasses: entries.map(\.classIndex),
+            entryTimestamps: entries.map(\.timestamp), entryCredits: entries.map(\.credits),
+            reservoirSerials: serials, reservoirIDs: ids, reservoirFeatures: features,
+            majoritySerials: majoritySerials, majorityFeatures: majorityFeatures, emitted: Array(emitted),
+            random: randomState)
+    }
+
+    /// Restores an engine from `snapshot`, rebuilding its neighbour graphs.
+    ///
+    /// - Throws: ``SnapshotError`` when the snapshot is inconsistent (sizes, classes,
+    ///   serials outside the window, non-finite features): it was damaged or not made by
+    ///   this version, and nothing of it is used.
+    /// - Complexity: one graph insert per reservoir member, O(Σ n²·d).
+    public init(restoring snapshot: EngineSnapshot) throws(SnapshotError) {
+        let configuration = snapshot.configuration
+        guard configuration.dimension > 0, configuration.k >= 1, configuration.ratio > 0,
+              configuration.reservoirCapacity >= 1 else { throw SnapshotError("invalid configuration") }
+        self.init(configuration: configuration)
+        let d = configuration.dimension
+        // Classes in their original order (configured minority labels come first either way).
+        guard snapshot.labels.count <= configuration.maxClasses,
+              Array(labels) == Array(snapshot.labels.prefix(labels.count)) else {
+            throw SnapshotError("class list does not match the configuration")
+        }
+        for label in snapshot.labels.dropFirst(labels.count) {
+            guard classByLabel[label] == nil else { throw SnapshotError("label \(label) appears twice") }
+            registerClass(label)
+        }
+        let n = snapshot.entryClasses.count
+        guard snapshot.entryTimestamps.count == n, snapshot.entryCredits.count == n else {
+            throw SnapshotError("window arrays differ in length")
+        }
+        if case .events(let capacity) = configuration.window, n > capacity {
+            throw SnapshotError("window holds \(n) events, more than its \(capacity)")
+        }
+        window.oldestSerial = snapshot.oldestSerial
+        for i in 0..<n {
+            let c = snapshot.entryClasses[i]
+            guard c >= 0, Int(c) < labels.count, snapshot.entryCredits[i] >= 0,
+                  snapshot.entryTimestamps[i].isFinite else { throw SnapshotError("window entry \(i) is invalid") }
+            var entry = WindowEntry(classIndex: c, timestamp: snapshot.entryTimestamps[i])
+            entry.credits = snapshot.entryCredits[i]
+            _ = window.append(entry)
+            liveSynthetic[Int(c)] += Int(entry.credits)
+        }
+        window.watermark = max(window.watermark, snapshot.watermark)
+
+        guard snapshot.reservoirSerials.count == reservoirs.count, snapshot.reservoirIDs.count == reservoirs.count,
+              snapshot.reservoirFeatures.count == reservoirs.count else {
+            throw SnapshotError("\(snapshot.reservoirSerials.count) reservoirs, the classes make \(reservoirs.count)")
+        }
+        for r in reservoirs.indices {
+            let serials = snapshot.reservoirSerials[r], ids = snapshot.reservoirIDs[r], rows = snapshot.reservoirFeatures[r]
+            guard ids.count == serials.count, rows.count == serials.count * d,
+                  serials.count <= configuration.reservoirCapacity else {
+                throw SnapshotError("reservoir \(r) arrays differ in length")
+            }
+            guard rows.allSatisfy(\.isFinite) else { throw SnapshotError("reservoir \(r) holds a non-finite feature") }
+            var previous: UInt64?
+            for (m, serial) in serials.enumerated() {
+                guard window.contains(serial: serial), Int(window[serial: serial].classIndex) == reservoirClass[r],
+                      previous.map({ $0 < serial }) ?? true else {
+                    throw SnapshotError("reservoir \(r) member \(m) is not an event of its class in the window")
+                }
+                previous = serial
+                let slot = rows.withUnsafeBufferPointer { all in
+                    reservoirs[r].insert(
+                        id: ids[m], features: UnsafeBufferPointer(rebasing: all[(m * d)..<((m + 1) * d)]), serial: serial
+                    ).slot
+                }
+                window[serial: serial].reservoirSlot = Int32(slot)
+            }
+        }
+        guard snapshot.majorityFeatures.count == snapshot.majoritySerials.count * d,
+              snapshot.majoritySerials.count <= majoritySample.capacity,
+              snapshot.majorityFeatures.allSatisfy(\.isFinite) else {
+            throw SnapshotError("majority sample arrays are inconsistent")
+        }
+        for (m, serial) in snapshot.majoritySerials.enumerated() {
+            guard window.contains(serial: serial), window[serial: serial].majoritySlot < 0 else {
+                throw SnapshotError("majority sample member \(m) is not in the window")
+            }
+            let slot = snapshot.majorityFeatures.withUnsafeBufferPointer { all in
+                majoritySample.restore(UnsafeBufferPointer(rebasing: all[(m * d)..<((m + 1) * d)]), serial: serial)
+            }
+            window[serial: serial].majoritySlot = Int32(slot)
+        }
+        guard snapshot.emitted.count == labels.count, snapshot.emitted.allSatisfy({ $0 >= 0 }) else {
+            throw SnapshotError("per-class counters do not match the classes")
+        }
+        emitted = ContiguousArray(snapshot.emitted)
+        randomState = snapshot.random
+    }
+}
+
+extension MajoritySample {
+    /// Appends a member as a snapshot recorded it, without drawing from any generator.
+    /// Members restored in their recorded order keep their positions, so later uniform
+    /// choices among them pick the same events.
+    mutating func restore(_ features: UnsafeBufferPointer<Float>, serial: UInt64) -> Int {
+        precondition(members.count < capacity, "majority sample over capacity")
+        let slot = points.allocate(copying: features)
+        while positions.count <= slot {
+            positions.append(-1)
+            serials.append(0)
+        }
+        positions[slot] = Int32(members.count)
+        serials[slot] = serial
+        members.append(Int32(slot))
+        return slot
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Logging
+import StreamSMOTEService
+import Testing
+
+@Suite("Daemon state snapshots", .serialized)
+struct DaemonStateTests {
+    static func temporaryDirectory() -> String {
+        let path = NSTemporaryDirectory() + "streamsmote-state-\(UInt64.random(in: 0...UInt64.max))"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    static func configure(_ settings: inout DaemonConfiguration) {
+        settings.k = 4
+        settings.ratio = 0.6
+        settings.windowEvents = 400
+        settings.reservoir = 100
+        settings.forwardReal = true
+        settings.seed = 77
+    }
+
+    /// Publishes `events[range]` and returns, per real event forwarded, the synthetic
+    /// payloads that followed it.
+    static func run(
+        _ events: [(id: String, label: String, features: [Float])], _ range: Range<Int>, state: String?
+    ) async throws -> [[[UInt8]]] {
+        let messages = try await withDaemon({ settings in
+            configure(&settings)
+            settings.state = state
+        }, scenario: { publisher, subscriber in
+            for n in range {
+                let event = events[n]
+                try publisher.send(topic: "tx", payload: jsonEvent(id: event.id, label: event.label, features: event.features, seq: UInt64(n + 1)))
+            }
+            return try subscriber.collect { got in got.filter { $0.0.hasPrefix("real.") }.count == range.count }
+        })
+        var perEvent: [[[UInt8]]] = []
+        for (topic, payload) in messages {
+            if topic.hasPrefix("real.") { perEvent.append([]) } else { perEvent[perEvent.count - 1].append(payload) }
+        }
+        #expect(perEvent.count == range.count)
+        return perEvent
+    }
+
+    @Test("after a restart from the shutdown snapshot the output is byte-identical to an uninterrupted run")
+    func restartContinuesExactly() async throws {
+        var feed = SyntheticFeed(seed: 31)
+        let events = (0..<1_400).map { feed.next(index: $0) }
+        let cut = 650
+        let uninterrupted = try await Self.run(events, 0..<events.count, state: nil)
+        let directory = Self.temporaryDirectory()
+        let first = try await Self.run(events, 0..<cut, state: directory)
+        #expect(FileManager.default.fileExists(atPath: directory + "/snapshot.bin"))
+        let second = try await Self.run(events, cut..<events.count, state: directory)
+        #expect(first == Array(uninterrupted[0..<cut]))
+        #expect(second.joined().count > 0)
+        #expect(second == Array(uninterrupted[cut...]), "the restarted daemon diverges from the uninterrupted one")
+    }
+
+    @Test("a damaged, foreign or mismatched snapshot is refused with a clear error; --discard-state starts empty")
+    func unusableSnapshotsAreRefused() async throws {
+        var feed = SyntheticFeed(seed: 4)
+        let events = (0..<300).map { feed.next(index: $0) }
+        let directory = Self.temporaryDirectory()
+        _ = try await Self.run(events, 0..<events.count, state: directory)
+        let path = directory + "/snapshot.bin"
+        let good = try Data(contentsOf: URL(fileURLWithPath: path))
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+
+        func startError(_ configure: (inout DaemonConfiguration) -> Void) async -> String? {
+            var settings = DaemonConfiguration()
+            settings.subscribe = ["tcp://127.0.0.1:1"]
+            settings.publish = "tcp://127.0.0.1:*"
+            Self.configure(&settings)
+            settings.state = directory
+            configure(&settings)
+            do {
+                try await Daemon(configuration: settings, logger: logger).run()
+                return nil
+            } catch let error as ServiceError {
+                #expect(error.code == .state)
+                return error.message
+            } catch {
+                return "\(error)"
+            }
+        }
+
+        var damaged = good
+        damaged[damaged.count / 2] ^= 0x40
+        try damaged.write(to: URL(fileURLWithPath: path))
+        #expect(await startError { _ in }?.contains("checksum") == true)
+
+        try Data("hello, not a snapshot".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(await startError { _ in }?.contains("not a StreamSMOTE snapshot") == true)
+
+        try good.write(to: URL(fileURLWithPath: path))
+        #expect(await startError { $0.k = 7 }?.contains("other settings") == true)
+
+        try damaged.write(to: URL(fileURLWithPath: path))
+        let ready = AsyncStream<Daemon.Endpoints>.makeStream()
+        var settings = DaemonConfiguration()
+        settings.subscribe = ["tcp://127.0.0.1:1"]
+        settings.publish = "tcp://127.0.0.1:*"
+        Self.configure(&settings)
+        settings.state = directory
+        settings.discardState = true
+        let daemon = Daemon(configuration: settings, logger: logger) { ready.continuation.yield($0) }
+        let task = Task { try await daemon.run() }
+        var iterator = ready.stream.makeAsyncIterator()
+        #expect(await iterator.next() != nil, "the daemon starts empty")
+        task.cancel()
+        try await task.value
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        #expect(names.contains { $0.hasPrefix("snapshot.bin.discarded-") })
+    }
+}
