@@ -87,6 +87,15 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "If the snapshot in --state cannot be used, move it aside and start empty instead of refusing to start.")
     var discardState = false
 
+    @Option(help: "File with the daemon's CURVE secret key (streamsmote keygen --output NAME writes NAME.key): the output becomes a CURVE server (default: plain text).")
+    var curveSecretKey: String?
+
+    @Option(help: "The upstream publisher's CURVE public key, Z85 or a file holding it: the input becomes a CURVE client (needs --curve-secret-key).")
+    var curveServerKey: String?
+
+    @Option(help: "File of client public keys (Z85, one a line) allowed to subscribe; without it CURVE only encrypts (needs --curve-secret-key).")
+    var curveAllow: String?
+
     @Option(help: "Largest accepted payload in bytes; 4× this disconnects the sender (default: 65536).")
     var maxPayloadBytes: Int?
 
@@ -151,6 +160,9 @@ struct RunCommand: AsyncParsableCommand {
         if let state { settings.state = state }
         if let snapshotInterval { settings.snapshotInterval = snapshotInterval }
         if discardState { settings.discardState = true }
+        if let curveSecretKey { settings.curveSecretKey = curveSecretKey }
+        if let curveServerKey { settings.curveServerKey = curveServerKey }
+        if let curveAllow { settings.curveAllow = curveAllow }
         if let maxPayloadBytes { settings.maxPayloadBytes = maxPayloadBytes }
         if let receiveHighWaterMark { settings.receiveHighWaterMark = receiveHighWaterMark }
         if let sendHighWaterMark { settings.sendHighWaterMark = sendHighWaterMark }

@@ -63,3 +63,48 @@ struct CurveTests {
         #expect(wrongKey == 0)
     }
 }
+
+@Suite("ZAP allow-list")
+struct ZAPTests {
+    @Test("with a ZAP handler, only allowed CURVE clients receive; others and plain text get nothing")
+    func allowList() async throws {
+        let context = try Context()
+        let server = try CurveKeyPair.generate()
+        let allowed = try CurveKeyPair.generate()
+        let denied = try CurveKeyPair.generate()
+        let handler = try ZAPHandler(context: context) { request in
+            request.mechanism == "CURVE" && request.curvePublicKey == allowed.publicKey
+        }
+        defer { handler.stop() }
+        let counts = try await SocketThread.run(name: "test-zap") { () throws -> [Int] in
+            let publisher = try Socket(context, type: .pub)
+            try publisher.set(.curveServer(true))
+            try publisher.set(.curveSecretKey(server.secretKey))
+            try publisher.set(.zapDomain("test"))
+            let endpoint = try publisher.bind("tcp://127.0.0.1:*")
+            func client(_ keys: CurveKeyPair?) throws -> Socket {
+                let socket = try Socket(context, type: .sub)
+                if let keys {
+                    try socket.set(.curveServerKey(server.publicKey))
+                    try socket.set(.curvePublicKey(keys.publicKey))
+                    try socket.set(.curveSecretKey(keys.secretKey))
+                }
+                try socket.subscribe("")
+                try socket.connect(endpoint)
+                return socket
+            }
+            let good = try client(allowed), bad = try client(denied), plain = try client(nil)
+            try awaitSubscription(publisher: publisher, subscriber: good, topic: "t.sync")
+            for n in 0..<20 { try publisher.send(multipart: [Array("t.\(n)".utf8), Array("x".utf8)]) }
+            func count(_ socket: Socket) throws -> Int {
+                try socket.set(.receiveTimeout(milliseconds: 300))
+                var n = 0
+                while let frames = try socket.receiveMultipart() { if !isSync(frames) { n += 1 } }
+                return n
+            }
+            return [try count(good), try count(bad), try count(plain)]
+        }
+        #expect(counts == [20, 0, 0])
+        #expect(handler.deniedCount >= 1, "the denied client was asked about and refused")
+    }
+}

@@ -51,11 +51,26 @@ public struct Daemon: Service {
         var configuration = self.configuration
         try configuration.validate()
         let restored = try restoreState(&configuration)
+        let curve = try CurveMaterial.load(configuration)
         let context: Context
         do { context = try Context(ioThreads: 1) } catch {
             throw ServiceError(.socket, "cannot create the ZeroMQ context", cause: error)
         }
         let metrics = ServiceMetrics()
+        var zap: ZAPHandler?
+        if let allowed = curve?.allowed {
+            do {
+                zap = try ZAPHandler(context: context) { request in
+                    request.mechanism == "CURVE" && request.curvePublicKey.map(allowed.contains) == true
+                }
+            } catch {
+                throw ServiceError(.socket, "cannot start the CURVE allow-list handler", cause: error)
+            }
+            logger.info("CURVE with an allow-list", metadata: ["curve.allowed": .stringConvertible(allowed.count)])
+        } else if curve != nil {
+            logger.warning("CURVE without --curve-allow: output is encrypted, but any client that knows the server key may subscribe")
+        }
+        defer { zap?.stop() }
         let server: MetricsServer?
         if let address = configuration.metrics {
             server = try MetricsServer(address: address) { metrics.render() }
@@ -84,7 +99,7 @@ public struct Daemon: Service {
                                 try EngineStage(
                                     configuration: settings, context: context, handoff: handoff,
                                     metrics: metrics, logger: logger, restored: restored?.engine,
-                                    syntheticSerial: restored?.syntheticSerial ?? 0, board: board,
+                                    syntheticSerial: restored?.syntheticSerial ?? 0, board: board, curve: curve,
                                     onReady: onEngineReady
                                 ).run()
                             }
@@ -100,7 +115,7 @@ public struct Daemon: Service {
                                 try ReceiveStage(
                                     configuration: settings, context: context, handoff: handoff,
                                     metrics: metrics, stop: stop, board: board,
-                                    restoredSequences: restored?.sequences ?? [], logger: logger
+                                    restoredSequences: restored?.sequences ?? [], curve: curve, logger: logger
                                 ).run()
                             }
                         } catch {

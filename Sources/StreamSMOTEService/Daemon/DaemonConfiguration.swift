@@ -50,6 +50,14 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var snapshotInterval: Double = 10
     /// Move an unusable snapshot aside and start empty instead of refusing to start.
     public var discardState: Bool = false
+    /// File holding the daemon's CURVE secret key (from `streamsmote keygen`); makes the
+    /// output a CURVE server.
+    public var curveSecretKey: String? = nil
+    /// The upstream publisher's CURVE public key (Z85, or a file holding it); makes the
+    /// input a CURVE client.
+    public var curveServerKey: String? = nil
+    /// File listing the public keys allowed to subscribe (one Z85 key a line, `#` comments).
+    public var curveAllow: String? = nil
     /// Largest accepted payload, in bytes. Default 64 KiB.
     public var maxPayloadBytes: Int = 65_536
     /// ZMQ_RCVHWM of the input socket. Default 100 000 messages.
@@ -121,6 +129,7 @@ extension DaemonConfiguration {
         case forwardReal = "forward-real", maxSyntheticPerEvent = "max-synthetic-per-event"
         case dimension, featureWeights = "feature-weights", deadLetter = "dead-letter", metrics, state
         case snapshotInterval = "snapshot-interval", discardState = "discard-state"
+        case curveSecretKey = "curve-secret-key", curveServerKey = "curve-server-key", curveAllow = "curve-allow"
         case maxPayloadBytes = "max-payload-bytes", recvHWM = "recv-hwm", sendHWM = "send-hwm"
         case outputPolicy = "output-policy", batchSize = "batch-size", logLevel = "log-level"
     }
@@ -204,6 +213,9 @@ extension DaemonConfiguration {
         case .metrics: metrics = try string()
         case .state: state = try string()
         case .snapshotInterval: snapshotInterval = try number()
+        case .curveSecretKey: curveSecretKey = try string()
+        case .curveServerKey: curveServerKey = try string()
+        case .curveAllow: curveAllow = try string()
         case .discardState:
             guard let flag = value as? Bool else { throw bad("true or false") }
             discardState = flag

@@ -23,6 +23,7 @@ final class EngineStage {
     private let logger: Logger
     private let onReady: @Sendable (String) -> Void
     private let board: SequenceBoard
+    private let curve: CurveMaterial?
     private var lastSnapshot: UInt64 = Clock.monotonicNanoseconds()
     private var unsavedChanges = false
 
@@ -49,9 +50,10 @@ final class EngineStage {
     init(
         configuration: DaemonConfiguration, context: Context, handoff: BatchHandoff, metrics: ServiceMetrics,
         logger: Logger, restored: ResamplingEngine?, syntheticSerial: UInt64, board: SequenceBoard,
-        onReady: @escaping @Sendable (String) -> Void
+        curve: CurveMaterial?, onReady: @escaping @Sendable (String) -> Void
     ) {
         self.board = board
+        self.curve = curve
         if let restored {
             engine = restored
             synthetic = SyntheticBatch(dimension: restored.configuration.dimension, reservingCapacity: 64)
@@ -73,6 +75,7 @@ final class EngineStage {
         defer { output.close() }
         try output.set(.sendHighWaterMark(configuration.sendHighWaterMark))
         try output.set(.xpubNoDrop(true))
+        try curve?.serve(on: output)
         let bound = try output.bind(configuration.publish)
         let link = try Socket(context, type: .pair)
         defer { link.close() }

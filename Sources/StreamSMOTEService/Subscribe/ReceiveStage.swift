@@ -22,6 +22,7 @@ final class ReceiveStage {
     private let metrics: ServiceMetrics
     private let stop: StopSignal
     private let board: SequenceBoard
+    private let curve: CurveMaterial?
     private let logger: Logger
     private var log: RejectionLog
 
@@ -35,9 +36,11 @@ final class ReceiveStage {
 
     init(
         configuration: DaemonConfiguration, context: Context, handoff: BatchHandoff, metrics: ServiceMetrics,
-        stop: StopSignal, board: SequenceBoard, restoredSequences: [(topic: [UInt8], seq: UInt64)], logger: Logger
+        stop: StopSignal, board: SequenceBoard, restoredSequences: [(topic: [UInt8], seq: UInt64)],
+        curve: CurveMaterial?, logger: Logger
     ) {
         self.board = board
+        self.curve = curve
         sequences = SequenceTracker(restoring: restoredSequences)
         self.configuration = configuration
         self.context = context
@@ -71,6 +74,7 @@ final class ReceiveStage {
         try input.set(.maxMessageSize(Int64(configuration.maxPayloadBytes * Self.hardLimitFactor)))
         try input.set(.receiveTimeout(milliseconds: Self.pollMilliseconds))
         try input.set(.reconnectInterval(milliseconds: 100))
+        try curve?.connectSecurely(input)
         for topic in configuration.topics.isEmpty ? [""] : configuration.topics {
             try input.subscribe(topic)
         }
@@ -89,6 +93,7 @@ final class ReceiveStage {
         if let endpoint = configuration.deadLetter {
             let socket = try Socket(context, type: .pub)
             try socket.set(.sendHighWaterMark(configuration.sendHighWaterMark))
+            try curve?.serve(on: socket)
             let bound = try socket.bind(endpoint)
             logger.info("dead letters bound", metadata: ["deadletter.endpoint": .string(bound)])
             deadLetter = socket
