@@ -80,6 +80,28 @@ let package = Package(
             dependencies: ["StreamSMOTEService", "ZeroMQ", "StreamSMOTECore"],
             resources: [.copy("Fixtures")]
         ),
+        // Fuzzing (scripts/fuzz.sh): libFuzzer targets, built with -sanitize=fuzzer and
+        // -DFUZZING; without them each is a tool that replays the inputs given as arguments.
+        .target(
+            name: "FuzzSupport",
+            dependencies: ["StreamSMOTEService"],
+            path: "Fuzz/FuzzSupport"
+        ),
+        .executableTarget(
+            name: "fuzz-json",
+            dependencies: ["FuzzSupport", "StreamSMOTEService"],
+            path: "Fuzz/FuzzJSONDecoder"
+        ),
+        .executableTarget(
+            name: "fuzz-protobuf",
+            dependencies: ["FuzzSupport", "StreamSMOTEService"],
+            path: "Fuzz/FuzzProtobufDecoder"
+        ),
+        .executableTarget(
+            name: "fuzz-csv",
+            dependencies: ["FuzzSupport", "StreamSMOTEService"],
+            path: "Fuzz/FuzzCSV"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -12,7 +12,8 @@ import StreamSMOTECore
 struct IndexBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "index",
-        abstract: "Incremental kNN index vs brute-force refit; SIMD vs scalar distances; SMOTE rate."
+        abstract: "Incremental kNN index vs brute-force refit; SIMD vs scalar distances; SMOTE rate.",
+        subcommands: [VariantBenchmark.self]
     )
 
     @Option(help: "Reservoir sizes, comma-separated.")

@@ -29,6 +29,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "HOST:PORT for the daemon's Prometheus metrics (default: none).")
     var metrics: String?
 
+    @Option(name: .customLong("pub"), help: "Endpoint the daemon's output binds, for the example trainer (default: tcp://127.0.0.1:5556).")
+    var publish = "tcp://127.0.0.1:5556"
+
     @Option(help: "Generator and daemon seed (default: 1).")
     var seed: UInt64 = 1
 
@@ -48,6 +51,7 @@ struct DemoCommand: AsyncParsableCommand {
         settings.codec = codec
         settings.metrics = metrics
         settings.seed = seed
+        settings.publish = publish
         let logger = Logger(label: "streamsmote.demo")
         let demo = Demo(settings: settings, logger: logger)
         try await ServiceGroup.finishing(demo, logger: logger).run()

@@ -75,6 +75,9 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(name: .customLong("send-hwm"), help: "Events queued per slow subscriber before ZeroMQ drops (default: 1000000).")
     var sendHighWaterMark: Int32 = 1_000_000
 
+    @Option(help: "Seconds to keep publishing queued events to slow subscribers after the last one (default: 60).")
+    var drain = 60.0
+
     @Flag(help: "No progress line.")
     var quiet = false
 
@@ -118,8 +121,9 @@ struct ReplayCommand: AsyncParsableCommand {
         settings.warmup = warmup
         settings.sendHighWaterMark = sendHighWaterMark
         settings.progress = !quiet
+        settings.drainSeconds = drain
         let logger = Logger(label: "streamsmote.replay")
-        let replayer = Replayer(settings: settings, logger: logger) { print($0) }
+        let replayer = Replayer(settings: settings, logger: logger) { Terminal.writeOutput("\($0)\n") }
         try await ServiceGroup.finishing(replayer, logger: logger).run()
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import StreamSMOTECore
 import StreamSMOTEService
 
 /// `streamsmote resample`: the streaming engine over a whole CSV file, set up to match
@@ -12,6 +13,9 @@ struct ResampleCommand: AsyncParsableCommand {
             int(ratio × majority) rows, as imbalanced-learn's float sampling_strategy does (the
             same formula per class when there are several minority classes). The output has the
             input's columns and rows, then the synthetic rows, and a `synthetic` column (0/1).
+            --variant borderline-1|borderline-2|adasyn|smotenc follows imbalanced-learn's
+            BorderlineSMOTE, ADASYN (its per-seed allocation) and SMOTENC (--categorical names
+            the categorical columns); --clean enn|tomek drops synthetic rows among other classes.
             """
     )
 
@@ -51,6 +55,21 @@ struct ResampleCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write each minority row's k nearest neighbours to this CSV file.", visibility: .hidden))
     var dumpNeighbors: String?
 
+    @Option(help: "SMOTE variant: smote, borderline-1, borderline-2, adasyn or smotenc (imbalanced-learn's rules).")
+    var variant: SMOTEVariant = .smote
+
+    @Option(parsing: .upToNextOption, help: "SMOTE-NC's categorical columns (with --variant smotenc).")
+    var categorical: [String] = []
+
+    @Option(help: "Drop synthetic rows that land among other classes: none, enn or tomek.")
+    var clean: CleaningFilter = .none
+
+    @Option(help: "Borderline-SMOTE's m: neighbours of all classes that decide danger.")
+    var mNeighbors: Int = 10
+
+    @Option(help: ArgumentHelp("Write each minority row's other-class neighbour count and danger status to this CSV file.", visibility: .hidden))
+    var dumpDanger: String?
+
     @Flag(help: "Do not print the summary line.")
     var quiet = false
 
@@ -66,6 +85,13 @@ struct ResampleCommand: AsyncParsableCommand {
             }
         }
         guard input != output else { throw ValidationError("--output must differ from the input file") }
+        guard mNeighbors >= 1 else { throw ValidationError("--m-neighbors must be at least 1") }
+        if variant == .smotenc && categorical.isEmpty {
+            throw ValidationError("--variant smotenc needs at least one --categorical column")
+        }
+        if variant != .smotenc && !categorical.isEmpty {
+            throw ValidationError("--categorical is for --variant smotenc")
+        }
     }
 
     func run() async throws {
@@ -81,6 +107,11 @@ struct ResampleCommand: AsyncParsableCommand {
         options.dumpNeighborsPath = dumpNeighbors
         options.quiet = quiet
         options.timings = timings
+        options.variant = variant
+        options.cleaning = clean
+        options.mNeighbors = mNeighbors
+        options.categoricalColumns = categorical
+        options.dumpDangerPath = dumpDanger
         try ResampleJob(options: options).run()
     }
 
@@ -90,3 +121,6 @@ struct ResampleCommand: AsyncParsableCommand {
         return values.map { $0! }
     }
 }
+
+extension SMOTEVariant: ExpressibleByArgument {}
+extension CleaningFilter: ExpressibleByArgument {}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import StreamSMOTECore
 import ServiceLifecycle
 import StreamSMOTEService
 
@@ -117,6 +118,18 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: info).")
     var logLevel: Logger.Level?
 
+    @Option(help: "SMOTE variant: smote, borderline-1, borderline-2, adasyn or smotenc (default: smote).")
+    var variant: SMOTEVariant?
+
+    @Option(help: "Drop synthetic samples that land among other classes: none, enn or tomek (default: none).")
+    var clean: CleaningFilter?
+
+    @Option(help: "Borderline-SMOTE's m: neighbours of all classes that decide danger (default: 10).")
+    var mNeighbors: Int?
+
+    @Option(help: "SMOTE-NC: categorical values per event (required with --variant smotenc).")
+    var categories: Int?
+
     func validate() throws {
         if windowEvents != nil && windowSeconds != nil {
             throw ValidationError("give --window-events or --window-seconds, not both")
@@ -169,6 +182,10 @@ struct RunCommand: AsyncParsableCommand {
         if let outputPolicy { settings.outputPolicy = outputPolicy }
         if let batchSize { settings.batchSize = batchSize }
         if let logLevel { settings.logLevel = logLevel.rawValue }
+        if let variant { settings.variant = variant }
+        if let clean { settings.clean = clean }
+        if let mNeighbors { settings.mNeighbors = mNeighbors }
+        if let categories { settings.categories = categories }
         return settings
     }
 

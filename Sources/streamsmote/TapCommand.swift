@@ -52,7 +52,7 @@ struct TapCommand: AsyncParsableCommand {
         let logger = Logger(label: "streamsmote.tap")
         let printsTotals = stats || output != nil
         let tap = Tap(settings: settings, logger: logger) { summary in
-            if printsTotals { print(summary) }
+            if printsTotals { Terminal.writeOutput("\(summary)\n") }
         }
         try await ServiceGroup.finishing(tap, logger: logger).run()
     }

@@ -21,7 +21,7 @@ struct DaemonCurveTests {
         async let counts = SocketThread.run(name: "test-curve") { () throws -> [Int] in
             let publisher = try FeedPublisher(context)
             input.put(publisher.endpoint)
-            let endpoint = output.wait()
+            let endpoint = try output.wait()
             func subscriber(_ keys: CurveKeyPair?) throws -> Socket {
                 let socket = try Socket(context, type: .sub)
                 if let keys {
@@ -54,11 +54,18 @@ struct DaemonCurveTests {
             }
             return [try count(good, quiet: 3_000), try count(bad, quiet: 300), try count(plain, quiet: 300)]
         }
-        let harness = try await DaemonHarness({ settings in
-            settings.forwardReal = true
-            settings.curveSecretKey = directory + "/server.key"
-            settings.curveAllow = directory + "/allow"
-        }, input: try await input.value())
+        let harness: DaemonHarness
+        do {
+            harness = try await DaemonHarness({ settings in
+                settings.forwardReal = true
+                settings.curveSecretKey = directory + "/server.key"
+                settings.curveAllow = directory + "/allow"
+            }, input: try await input.value())
+        } catch {
+            output.put("tcp://127.0.0.1:1")  // unblocks the scenario thread
+            _ = try? await counts
+            throw error
+        }
         output.put(harness.output)
         #expect(try await counts == [events.count, 0, 0])
         try await harness.stop()

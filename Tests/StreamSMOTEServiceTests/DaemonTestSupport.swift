@@ -27,9 +27,16 @@ final class DaemonHarness: Sendable {
         logger.logLevel = .error
         let ready = AsyncStream<Daemon.Endpoints>.makeStream()
         let daemon = Daemon(configuration: settings, logger: logger) { ready.continuation.yield($0) }
-        task = Task { try await daemon.run() }
+        task = Task {
+            // A daemon that fails before it is ready ends the stream, so nothing waits forever.
+            defer { ready.continuation.finish() }
+            try await daemon.run()
+        }
         var iterator = ready.stream.makeAsyncIterator()
-        guard let endpoints = await iterator.next() else { throw TestFailure("daemon never became ready") }
+        guard let endpoints = await iterator.next() else {
+            let outcome = await task.result
+            throw TestFailure("daemon never became ready: \(outcome)")
+        }
         output = endpoints.publish
         metrics = endpoints.metrics
         context = try Context()
@@ -194,9 +201,9 @@ final class Rendezvous<Value: Sendable>: Sendable {
         signal.signal()
     }
 
-    /// Blocks the calling (socket) thread until a value is there.
-    func wait() -> Value {
-        signal.wait()
+    /// Blocks the calling (socket) thread until a value is there (a minute at most).
+    func wait() throws -> Value {
+        guard signal.wait(timeout: .now() + 60) == .success else { throw TestFailure("timed out waiting for a rendezvous") }
         return value.withLock { $0! }
     }
 
@@ -223,7 +230,7 @@ func withDaemon<T: Sendable>(
     async let result = SocketThread.run(name: "test-scenario") { () throws -> T in
         let publisher = try FeedPublisher(context)
         input.put(publisher.endpoint)
-        let subscriber = try OutputSubscriber(context, endpoint: output.wait())
+        let subscriber = try OutputSubscriber(context, endpoint: try output.wait())
         try publisher.awaitSubscriber()
         return try scenario(publisher, subscriber)
     }

@@ -33,6 +33,25 @@ public struct EngineConfiguration: Sendable, Hashable {
     public var seed: UInt64 = 0
     /// The most distinct labels accepted; further labels are rejected.
     public var maxClasses: Int = 1_024
+    /// Which SMOTE variant generates; default plain SMOTE.
+    public var variant: SMOTEVariant = .smote
+    /// The filter applied to each synthetic sample before it is emitted; default none.
+    public var cleaning: CleaningFilter = .none
+    /// Borderline-SMOTE's m (imbalanced-learn's `m_neighbors`): neighbours, of all classes,
+    /// that decide whether a minority sample is in danger. Default 10.
+    public var mNeighbors: Int = 10
+    /// ENN's neighbours (imbalanced-learn's `EditedNearestNeighbours(n_neighbors=3)`).
+    public var cleaningNeighbors: Int = 3
+    /// SMOTE-NC: categorical values per event (each event must carry exactly this many).
+    public var categoricalCount: Int = 0
+    /// SMOTE-NC: the graph of a reservoir is rebuilt with the current penalty once the
+    /// penalty has drifted by more than this fraction from the one the graph uses; 0 keeps
+    /// them equal (a rebuild whenever the class statistics change). Default 0.05.
+    public var categoricalPenaltyTolerance: Double = 0.05
+    /// ADASYN: instead of drawing each sample's seed by weight (the streaming form), give
+    /// each seed `rint(weight share × deficit)` samples, as imbalanced-learn's batch
+    /// allocation does (used by `resample`).
+    public var adasynRoundedAllocation: Bool = false
 
     /// Creates a configuration with the defaults above.
     public init(dimension: Int) {

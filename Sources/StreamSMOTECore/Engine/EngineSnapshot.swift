@@ -110,6 +110,8 @@ extension ResamplingEngine {
         let configuration = snapshot.configuration
         guard configuration.dimension > 0, configuration.k >= 1, configuration.ratio > 0,
               configuration.reservoirCapacity >= 1 else { throw SnapshotError("invalid configuration") }
+        // Snapshots do not carry SMOTE-NC's categorical values yet.
+        guard configuration.variant != .smotenc else { throw SnapshotError("SMOTE-NC state cannot be restored yet") }
         self.init(configuration: configuration)
         let d = configuration.dimension
         // Classes in their original order (configured minority labels come first either way).
@@ -185,6 +187,7 @@ extension ResamplingEngine {
         }
         emitted = ContiguousArray(snapshot.emitted)
         randomState = snapshot.random
+        rebuildNeighborhood()  // Borderline-SMOTE, ADASYN and cleaning: derived, rebuilt in arrival order
     }
 }
 

@@ -10,6 +10,8 @@ public struct IngestError: Error, Sendable, Hashable, CustomStringConvertible {
         case nonFiniteTimestamp
         /// A new label would exceed ``EngineConfiguration/maxClasses``.
         case tooManyClasses
+        /// The number of categorical values differs from ``EngineConfiguration/categoricalCount``.
+        case categoryCountMismatch
     }
 
     /// The reason.

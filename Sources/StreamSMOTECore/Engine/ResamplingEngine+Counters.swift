@@ -10,6 +10,8 @@ public struct ClassCounters: Sendable, Hashable {
     public var liveSynthetic: Int
     /// Synthetic samples emitted since start.
     public var syntheticEmitted: Int
+    /// Synthetic samples the cleaning filter dropped since start.
+    public var syntheticCleaned: Int = 0
 }
 
 /// A snapshot of the engine's counters, for metrics.
@@ -26,6 +28,8 @@ public struct EngineCounters: Sendable, Hashable {
     public var syntheticEmitted: Int
     /// Live synthetic samples, all classes.
     public var liveSynthetic: Int
+    /// Synthetic samples the cleaning filter dropped since start, all classes.
+    public var syntheticCleaned: Int = 0
 }
 
 extension ResamplingEngine {
@@ -36,12 +40,12 @@ extension ResamplingEngine {
             ClassCounters(
                 label: labels[c], windowCount: window.classCounts[c],
                 reservoirCount: reservoirIndex[c] >= 0 ? reservoirs[reservoirIndex[c]].count : nil,
-                liveSynthetic: liveSynthetic[c], syntheticEmitted: emitted[c])
+                liveSynthetic: liveSynthetic[c], syntheticEmitted: emitted[c], syntheticCleaned: cleaned[c])
         }
         return EngineCounters(
             windowCount: window.count, majorityLabel: majorityClass().map { labels[$0] }, classes: classes,
             majoritySampleCount: majoritySample.count, syntheticEmitted: emitted.reduce(0, +),
-            liveSynthetic: liveSynthetic.reduce(0, +))
+            liveSynthetic: liveSynthetic.reduce(0, +), syntheticCleaned: cleaned.reduce(0, +))
     }
 
     /// Real events of `label` in the window (0 if unknown).
@@ -60,6 +64,38 @@ extension ResamplingEngine {
     public func reservoir(of label: String) -> MinorityReservoir? {
         guard let c = classByLabel[label], reservoirIndex[Int(c)] >= 0 else { return nil }
         return reservoirs[reservoirIndex[Int(c)]]
+    }
+
+    /// Synthetic samples of `label` the cleaning filter dropped since start (0 if unknown).
+    /// - Complexity: O(1).
+    public func cleanedCount(of label: String) -> Int {
+        classByLabel[label].map { cleaned[Int($0)] } ?? 0
+    }
+
+    /// Each reservoir sample of `label` (oldest first) with its other-class count among its
+    /// nearest neighbours of all classes (m for Borderline-SMOTE, k for ADASYN) and whether it
+    /// is in danger. Empty unless the variant keeps the neighbourhood. For the oracle tests.
+    /// - Complexity: O(n).
+    public func neighborhoodCounts(of label: String) -> [(id: String, otherCount: Int, danger: Bool)] {
+        guard let c = classByLabel[label], reservoirIndex[Int(c)] >= 0, let neighborhood else { return [] }
+        let r = reservoirIndex[Int(c)]
+        let danger = dangerRange
+        return (0..<reservoirs[r].count).map { offset in
+            let slot = Int(reservoirs[r].member(at: offset).slot)
+            let count = neighborhood.otherCount(of: neighborhood.slot(reservoir: r, slot: slot))
+            return (reservoirs[r].id(of: slot), count, danger.contains(count))
+        }
+    }
+
+    /// The squared distances to each reservoir sample's k nearest neighbours, in the order of
+    /// ``neighborLists(of:)`` (SMOTE-NC's include the categorical penalty).
+    /// - Complexity: O(n·k).
+    public func neighborDistances(of label: String) -> [[Float]] {
+        guard let reservoir = reservoir(of: label) else { return [] }
+        return (0..<reservoir.count).map { offset in
+            let slot = Int(reservoir.member(at: offset).slot)
+            return (0..<reservoir.graph.neighborCount(of: slot)).map { reservoir.graph.neighborDistance(of: slot, at: $0) }
+        }
     }
 
     /// Each reservoir sample of `label` with the ids of its k nearest neighbours (nearest

@@ -42,5 +42,6 @@ extension ResamplingEngine {
         }
         precondition(inMajority == majoritySample.count, "majority sample members not all in the window")
         majoritySample.checkInvariants()
+        checkVariantInvariants()
     }
 }

@@ -43,6 +43,17 @@ public struct ResamplingEngine: Sendable {
     var smoteRandom: Xoshiro256StarStar
     var samplingRandom: Xoshiro256StarStar
     var deficitScratch: ContiguousArray<Int> = []
+    /// The neighbourhood over all classes (Borderline-SMOTE, ADASYN, cleaning), if needed.
+    public internal(set) var neighborhood: MixedNeighborhood?
+    /// SMOTE-NC: per categorical feature, its values' codes.
+    public internal(set) var categoryDictionaries: ContiguousArray<CategoryDictionary> = []
+    /// Per class: synthetic samples dropped by the cleaning filter since start.
+    var cleaned: ContiguousArray<Int> = []
+    // Variant scratch, reused so generation does not allocate once warm.
+    var codeScratch: ContiguousArray<Int32> = []
+    var candidateScratch: ContiguousArray<Float> = []
+    var distanceScratch: ContiguousArray<Float> = []
+    var nearestScratch: ContiguousArray<(distance: Float, sequence: UInt64, slot: Int32)> = []
 
     /// Creates an engine.
     /// - Parameter configuration: must be valid (positive dimension, k, ratio, capacities);
@@ -56,6 +67,13 @@ public struct ResamplingEngine: Sendable {
         if let weights = configuration.featureWeights {
             precondition(weights.count == configuration.dimension, "one weight per feature")
         }
+        precondition(configuration.mNeighbors >= 1, "m must be at least 1")
+        precondition(configuration.cleaningNeighbors >= 1, "ENN needs at least 1 neighbour")
+        precondition(configuration.categoricalCount >= 0, "categorical count must not be negative")
+        precondition(
+            configuration.variant != .smotenc || configuration.categoricalCount > 0,
+            "SMOTE-NC needs categorical features")
+        precondition(configuration.categoricalPenaltyTolerance >= 0, "tolerance must not be negative")
         self.configuration = configuration
         window = SlidingWindow(policy: configuration.window)
         majoritySample = MajoritySample(
@@ -63,6 +81,23 @@ public struct ResamplingEngine: Sendable {
         var mixer = SplitMix64(seed: configuration.seed)
         smoteRandom = Xoshiro256StarStar(seed: mixer.next())
         samplingRandom = Xoshiro256StarStar(seed: mixer.next())
+        if configuration.variant.needsMixedNeighborhood || configuration.cleaning != .none {
+            let width: Int
+            switch configuration.variant {
+            case .borderline1, .borderline2: width = configuration.mNeighbors
+            case .adasyn: width = configuration.k
+            case .smote, .smotenc: width = 0
+            }
+            var listLength = max(width, 1)
+            if configuration.variant == .borderline2 { listLength = max(listLength, configuration.k) }
+            neighborhood = MixedNeighborhood(
+                dimension: configuration.dimension, listLength: listLength, width: width,
+                weights: configuration.featureWeights,
+                reservingPoints: min(configuration.reservoirCapacity + configuration.majoritySampleCapacity, 4096))
+        }
+        if configuration.variant == .smotenc {
+            categoryDictionaries = ContiguousArray(repeating: CategoryDictionary(), count: configuration.categoricalCount)
+        }
         for label in configuration.minorityLabels ?? [] where classByLabel[label] == nil {
             registerClass(label)
         }
@@ -91,12 +126,32 @@ public struct ResamplingEngine: Sendable {
     /// - Throws: ``IngestError``, leaving the engine unchanged.
     /// - Complexity: O(1) for a majority event; for a minority event one graph insert
     ///   (O(n·d), n = reservoir size) plus, per evicted or pushed-out minority sample, one
-    ///   graph delete; plus O(d) per synthetic sample. No allocation once warm.
+    ///   graph delete; plus O(d) per synthetic sample. No allocation once warm. With
+    ///   Borderline-SMOTE, ADASYN or cleaning, every point entering or leaving a reservoir or
+    ///   the majority sample is also inserted in or deleted from ``neighborhood``
+    ///   (O(N·d), N = all points held) and the lists it changed are recounted (O(m) each).
     @discardableResult
     public mutating func ingest(
         id: String, label: String, timestamp: Double, features: UnsafeBufferPointer<Float>,
         into batch: inout SyntheticBatch
     ) throws(IngestError) -> Int {
+        try ingest(id: id, label: label, timestamp: timestamp, features: features, categories: [], into: &batch)
+    }
+
+    /// Feeds one event with its categorical values (SMOTE-NC); see
+    /// ``ingest(id:label:timestamp:features:into:)``.
+    /// - Parameter categories: exactly ``EngineConfiguration/categoricalCount`` values
+    ///   (ignored, and may be empty, for the other variants).
+    @discardableResult
+    public mutating func ingest(
+        id: String, label: String, timestamp: Double, features: UnsafeBufferPointer<Float>,
+        categories: ArraySlice<String>, into batch: inout SyntheticBatch
+    ) throws(IngestError) -> Int {
+        let categorical = configuration.variant == .smotenc ? configuration.categoricalCount : 0
+        guard categorical == 0 || categories.count == categorical else {
+            throw IngestError(
+                .categoryCountMismatch, "event \(id) has \(categories.count) categorical values, expected \(categorical)")
+        }
         guard features.count == configuration.dimension else {
             throw IngestError(
                 .dimensionMismatch, "event \(id) has \(features.count) features, expected \(configuration.dimension)")
@@ -125,12 +180,22 @@ public struct ResamplingEngine: Sendable {
         // pass per majority event (most of the stream). Samples it indexed while it was a
         // minority leave with the window as usual.
         let r = reservoirIndex[classIndex]
+        var inReservoir = false
         if r >= 0 && (configuration.minorityLabels != nil || majorityClass() != classIndex) {
-            let (slot, pushedOut) = reservoirs[r].insert(id: id, features: features, serial: serial)
-            if let pushedOut, window.contains(serial: pushedOut.serial) {
-                window[serial: pushedOut.serial].reservoirSlot = -1
+            if reservoirs[r].count >= reservoirs[r].capacity {
+                let pushedOut = removeOldestSample(ofReservoir: r)
+                if window.contains(serial: pushedOut.serial) { window[serial: pushedOut.serial].reservoirSlot = -1 }
+            }
+            codeScratch.removeAll(keepingCapacity: true)
+            for (i, value) in categories.prefix(categorical).enumerated() {
+                codeScratch.append(categoryDictionaries[i].code(of: value))
+            }
+            let slot = codeScratch.withUnsafeBufferPointer { codes in
+                reservoirs[r].insert(id: id, features: features, serial: serial, categoryCodes: codes).slot
             }
             window[serial: serial].reservoirSlot = Int32(slot)
+            neighborhood?.insert(reservoir: r, slot: slot, classIndex: classIndex, id: id, features: features)
+            inReservoir = true
         }
         if majoritySample.capacity > 0 && majorityClass() == classIndex {
             let offered = majoritySample.offer(
@@ -138,7 +203,14 @@ public struct ResamplingEngine: Sendable {
             if let replaced = offered.replaced, window.contains(serial: replaced) {
                 window[serial: replaced].majoritySlot = -1
             }
-            if let slot = offered.slot { window[serial: serial].majoritySlot = Int32(slot) }
+            if let replacedSlot = offered.replacedSlot { neighborhood?.remove(majoritySlot: replacedSlot) }
+            if let slot = offered.slot {
+                window[serial: serial].majoritySlot = Int32(slot)
+                // An event already mirrored from its reservoir is not added twice.
+                if !inReservoir {
+                    neighborhood?.insert(majoritySlot: slot, classIndex: classIndex, id: id, features: features)
+                }
+            }
         }
         guard configuration.generatesOnIngest else { return 0 }
         return rebalance(limit: configuration.maxSyntheticPerEvent, into: &batch)
@@ -147,11 +219,14 @@ public struct ResamplingEngine: Sendable {
     /// Feeds one event given as arrays (convenience over the buffer form).
     @discardableResult
     public mutating func ingest(
-        id: String, label: String, timestamp: Double, features: [Float], into batch: inout SyntheticBatch
+        id: String, label: String, timestamp: Double, features: [Float], categories: [String] = [],
+        into batch: inout SyntheticBatch
     ) throws(IngestError) -> Int {
         do {
             return try features.withUnsafeBufferPointer { buffer in
-                try ingest(id: id, label: label, timestamp: timestamp, features: buffer, into: &batch)
+                try ingest(
+                    id: id, label: label, timestamp: timestamp, features: buffer, categories: categories[...],
+                    into: &batch)
             }
         } catch let error as IngestError {
             throw error
@@ -172,13 +247,26 @@ public struct ResamplingEngine: Sendable {
     ///
     /// Each sample: a seed uniform over the reservoir, a neighbour uniform over the seed's k
     /// nearest, λ uniform on [0, 1), sample = seed + λ·(neighbour − seed); the sample is
-    /// credited to the seed's window entry.
+    /// credited to the seed's window entry. The variants change the seed and neighbour
+    /// (``SMOTEVariant``); a class without a usable seed (no danger sample, all ADASYN weights
+    /// zero) gets nothing. The deficit is a number of attempts: samples the cleaning filter
+    /// drops are counted, not retried, and the next event's rebalance asks again.
     /// - Returns: the number of samples appended.
-    /// - Complexity: O(classes + samples × d).
+    /// - Complexity: O(classes + samples × d); SMOTE-NC adds O(n²·d) per reservoir whose
+    ///   penalty drifted past the tolerance (a graph rebuild); cleaning adds O(N·d) per
+    ///   sample (N = points in the reservoirs and the majority sample).
     @discardableResult
     public mutating func rebalance(limit: Int? = nil, into batch: inout SyntheticBatch) -> Int {
         precondition(batch.dimension == configuration.dimension, "batch dimension mismatch")
+        precondition(
+            batch.categoricalCount == (configuration.variant == .smotenc ? configuration.categoricalCount : 0),
+            "batch categorical count mismatch")
         guard let majority = majorityClass() else { return 0 }
+        if configuration.variant == .smotenc {
+            for r in reservoirs.indices {
+                reservoirs[r].refreshCategoricalPenalty(tolerance: configuration.categoricalPenaltyTolerance)
+            }
+        }
         let majorityCount = Double(window.classCounts[majority])
         let minimumSamples = configuration.k + 1
         deficitScratch.removeAll(keepingCapacity: true)
@@ -186,7 +274,7 @@ public struct ResamplingEngine: Sendable {
         for r in reservoirs.indices {
             let c = reservoirClass[r]
             var deficit = 0
-            if c != majority && reservoirs[r].count >= minimumSamples {
+            if c != majority && reservoirs[r].count >= minimumSamples && hasSeeds(reservoir: r) {
                 let have = Double(window.classCounts[c] + liveSynthetic[c])
                 let wanted = (majorityCount * configuration.ratio - have).rounded(.towardZero)
                 deficit = wanted > 0 ? Int(min(wanted, Double(Int32.max))) : 0
@@ -194,39 +282,34 @@ public struct ResamplingEngine: Sendable {
             deficitScratch.append(deficit)
             total += deficit
         }
+        if configuration.variant == .adasyn && configuration.adasynRoundedAllocation {
+            var produced = 0
+            for r in reservoirs.indices where deficitScratch[r] > 0 {
+                produced += generateAllocated(fromReservoir: r, total: deficitScratch[r], into: &batch)
+            }
+            return produced
+        }
+        // Attempts, not samples: the cleaning filter may drop some; the deficit they leave is
+        // retried on the next event.
         let budget = min(total, limit ?? total)
+        var produced = 0
         if budget == total {
             for r in reservoirs.indices {
-                for _ in 0..<deficitScratch[r] { generateOne(fromReservoir: r, into: &batch) }
+                for _ in 0..<deficitScratch[r] {
+                    if generateOne(fromReservoir: r, into: &batch) { produced += 1 }
+                }
             }
         } else {
-            var produced = 0
-            while produced < budget {
-                for r in reservoirs.indices where deficitScratch[r] > 0 && produced < budget {
-                    generateOne(fromReservoir: r, into: &batch)
+            var attempts = 0
+            while attempts < budget {
+                for r in reservoirs.indices where deficitScratch[r] > 0 && attempts < budget {
+                    if generateOne(fromReservoir: r, into: &batch) { produced += 1 }
                     deficitScratch[r] -= 1
-                    produced += 1
+                    attempts += 1
                 }
             }
         }
-        return budget
-    }
-
-    mutating func generateOne(fromReservoir r: Int, into batch: inout SyntheticBatch) {
-        let c = reservoirClass[r]
-        let count = reservoirs[r].count
-        let seed = Int(reservoirs[r].member(at: smoteRandom.nextInt(below: count)).slot)
-        let graph = reservoirs[r].graph
-        let neighbor = graph.neighbor(of: seed, at: smoteRandom.nextInt(below: graph.neighborCount(of: seed)))
-        let gap = smoteRandom.nextUnitFloat()
-        graph.points.interpolate(from: seed, to: neighbor, gap: gap, appendingTo: &batch.features)
-        batch.labels.append(labels[c])
-        batch.seedIDs.append(reservoirs[r].id(of: seed))
-        batch.neighborIDs.append(reservoirs[r].id(of: neighbor))
-        batch.gaps.append(gap)
-        window[serial: reservoirs[r].serial(of: seed)].credits += 1
-        liveSynthetic[c] += 1
-        emitted[c] += 1
+        return produced
     }
 
     // MARK: - Internals
@@ -251,6 +334,7 @@ public struct ResamplingEngine: Sendable {
         window.addClass()
         liveSynthetic.append(0)
         emitted.append(0)
+        cleaned.append(0)
         let isMinority = configuration.minorityLabels.map { $0.contains(label) } ?? true
         if isMinority {
             reservoirIndex.append(reservoirs.count)
@@ -258,7 +342,9 @@ public struct ResamplingEngine: Sendable {
             reservoirs.append(
                 MinorityReservoir(
                     dimension: configuration.dimension, capacity: configuration.reservoirCapacity,
-                    k: configuration.k, slack: configuration.neighborSlack, weights: configuration.featureWeights))
+                    k: configuration.k, slack: configuration.neighborSlack, weights: configuration.featureWeights,
+                    categoricalCount: configuration.variant == .smotenc ? configuration.categoricalCount : 0))
+            neighborhood?.addReservoir()
         } else {
             reservoirIndex.append(-1)
         }
@@ -270,11 +356,21 @@ public struct ResamplingEngine: Sendable {
         let c = Int(entry.classIndex)
         liveSynthetic[c] -= Int(entry.credits)
         if entry.reservoirSlot >= 0 {
-            let removed = reservoirs[reservoirIndex[c]].removeOldest()
+            let removed = removeOldestSample(ofReservoir: reservoirIndex[c])
             assert(removed.slot == entry.reservoirSlot, "window and reservoir evict out of order")
         }
         if entry.majoritySlot >= 0 {
             majoritySample.remove(Int(entry.majoritySlot))
+            neighborhood?.remove(majoritySlot: Int(entry.majoritySlot))
         }
+    }
+
+    /// Removes reservoir `r`'s oldest sample, and its mirror in the neighbourhood.
+    @discardableResult
+    mutating func removeOldestSample(ofReservoir r: Int) -> MinorityReservoir.Member {
+        if neighborhood != nil, let oldest = reservoirs[r].oldest {
+            neighborhood!.remove(reservoir: r, slot: Int(oldest.slot))
+        }
+        return reservoirs[r].removeOldest()
     }
 }

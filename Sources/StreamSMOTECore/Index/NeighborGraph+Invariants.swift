@@ -25,6 +25,7 @@ extension NeighborGraph {
             let expectedThreshold = length < k ? Float.infinity : neighborDistance(of: p, at: length - 1)
             precondition(entryThresholds[p] == expectedThreshold, "slot \(p): stale entry threshold")
             points.squaredDistances(from: p, weightsSquared: weightsSquared, into: &distances)
+            if categoricalCount > 0 { addCategoricalPenalty(from: p, into: &distances) }
             var others: [(d: Float, seq: UInt64, slot: Int)] = []
             for j in 0..<points.slotCount where j != p && points.isLive(j) {
                 others.append((distances[j], sequence[j], j))

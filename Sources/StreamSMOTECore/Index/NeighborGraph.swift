@@ -46,6 +46,19 @@ public struct NeighborGraph: Sendable {
     var marks: ContiguousArray<UInt32> = []
     var markStamp: UInt32 = 0
 
+    /// Categorical features per point (SMOTE-NC); 0 for purely numeric points.
+    public let categoricalCount: Int
+    /// `categoricalCount` category codes per slot.
+    var categoryCodes: ContiguousArray<Int32> = []
+    /// Added to the squared distance for each categorical mismatch (imbalanced-learn's
+    /// SMOTE-NC: the squared median of the numeric standard deviations). Changing it
+    /// reorders lists, so it only changes through ``rebuild(categoricalPenalty:)``.
+    public private(set) var categoricalPenalty: Float = 0
+    /// The slots whose neighbour lists changed in the last ``insert(_:categoryCodes:)`` or
+    /// ``remove(_:)`` (the new point included; a slot may appear more than once), so that
+    /// statistics derived from lists can be kept current by revisiting only these.
+    public private(set) var changedLists: ContiguousArray<Int32> = []
+
     /// Statistics for benchmarks: lists refilled by a scan, and distance passes made.
     public private(set) var rescans: Int = 0
     /// The number of full distance passes over the points (one per insert, one per rescan).
@@ -58,8 +71,14 @@ public struct NeighborGraph: Sendable {
     ///   - slack: extra neighbours kept per list to absorb deletions (default `k`).
     ///   - weights: optional per-feature weights (`dimension` finite values).
     ///   - reservingPoints: points to allocate storage for up front.
-    public init(dimension: Int, k: Int, slack: Int? = nil, weights: [Float]? = nil, reservingPoints: Int = 0) {
+    ///   - categoricalCount: category codes per point (SMOTE-NC), default none.
+    public init(
+        dimension: Int, k: Int, slack: Int? = nil, weights: [Float]? = nil, reservingPoints: Int = 0,
+        categoricalCount: Int = 0
+    ) {
         precondition(k >= 1, "k must be at least 1")
+        precondition(categoricalCount >= 0, "categorical count must not be negative")
+        self.categoricalCount = categoricalCount
         let slack = slack ?? k
         precondition(slack >= 0, "slack must not be negative")
         self.k = k
@@ -128,8 +147,19 @@ public struct NeighborGraph: Sendable {
     ///   the storage has reached its working size.
     @discardableResult
     public mutating func insert(_ features: UnsafeBufferPointer<Float>) -> Int {
+        insert(features, categoryCodes: UnsafeBufferPointer(start: nil, count: 0))
+    }
+
+    /// Adds a point with its category codes (`categoricalCount` of them; SMOTE-NC) and links
+    /// it into the graph; see ``insert(_:)``.
+    @discardableResult
+    public mutating func insert(_ features: UnsafeBufferPointer<Float>, categoryCodes codes: UnsafeBufferPointer<Int32>) -> Int {
+        precondition(codes.count == categoricalCount, "one code per categorical feature")
+        changedLists.removeAll(keepingCapacity: true)
         let slot = points.allocate(copying: features)
         ensurePerSlotStorage(slot + 1)
+        changedLists.append(Int32(slot))
+        for i in 0..<categoricalCount { categoryCodes[slot &* categoricalCount &+ i] = codes[i] }
         sequence[slot] = nextSequence
         nextSequence &+= 1
         neighborCounts[slot] = 0
@@ -143,6 +173,7 @@ public struct NeighborGraph: Sendable {
 
         var distances = takeDistanceScratch()
         points.squaredDistances(from: slot, weightsSquared: weightsSquared, into: &distances)
+        if categoricalCount > 0 { addCategoricalPenalty(from: slot, into: &distances) }
         distancePasses += 1
         clearCandidates()
         let capacity = listCapacity
@@ -189,6 +220,7 @@ public struct NeighborGraph: Sendable {
     ///   so the amortized cost is well under one pass per affected list.
     public mutating func remove(_ slot: Int) {
         precondition(points.isLive(slot), "removing a slot that is not live")
+        changedLists.removeAll(keepingCapacity: true)
         let capacity = listCapacity
         let base = slot &* capacity
         for i in 0..<Int(neighborCounts[slot]) {
@@ -201,6 +233,7 @@ public struct NeighborGraph: Sendable {
         let othersAfter = points.liveCount - 1
         for r in affectedScratch {
             let holder = Int(r)
+            changedLists.append(r)
             removeFromList(of: holder, slot: slot)
             let length = Int(neighborCounts[holder])
             if length < k && length < othersAfter {
@@ -223,7 +256,47 @@ public struct NeighborGraph: Sendable {
             marks.append(0)
             neighborSlots.append(contentsOf: repeatElement(-1, count: listCapacity))
             neighborDistances.append(contentsOf: repeatElement(0, count: listCapacity))
+            categoryCodes.append(contentsOf: repeatElement(-1, count: categoricalCount))
         }
+    }
+
+    /// The category code `index` of the point in `slot`.
+    public func categoryCode(of slot: Int, at index: Int) -> Int32 {
+        categoryCodes[slot &* categoricalCount &+ index]
+    }
+
+    /// Adds `categoricalPenalty` per categorical mismatch with `origin` to `distances`: the
+    /// one place the categorical part of a distance is computed, so both ends of a pair get
+    /// the same bits (numeric part + mismatches × penalty).
+    func addCategoricalPenalty(from origin: Int, into distances: inout ContiguousArray<Float>) {
+        let c = categoricalCount
+        let base = origin &* c
+        let penalty = categoricalPenalty
+        for j in 0..<points.slotCount where points.isLive(j) {
+            var mismatches = 0
+            let other = j &* c
+            for i in 0..<c where categoryCodes[base &+ i] != categoryCodes[other &+ i] { mismatches &+= 1 }
+            if mismatches > 0 { distances[j] += Float(mismatches) * penalty }
+        }
+    }
+
+    /// Sets the categorical penalty and rebuilds every list from scratch (one distance pass
+    /// per point); sequence numbers are kept, so the result equals the graph built with this
+    /// penalty from the start.
+    /// - Complexity: O(n²·d).
+    public mutating func rebuild(categoricalPenalty penalty: Float) {
+        precondition(penalty >= 0 && penalty.isFinite, "penalty must be finite and non-negative")
+        categoricalPenalty = penalty
+        for slot in 0..<points.slotCount {
+            neighborCounts[slot] = 0
+            reverse[slot].removeAll(keepingCapacity: true)
+            entryThresholds[slot] = -.infinity
+        }
+        guard points.liveCount > 1 else {
+            for slot in 0..<points.slotCount where points.isLive(slot) { updateEntryThreshold(slot) }
+            return
+        }
+        for slot in 0..<points.slotCount where points.isLive(slot) { refill(slot) }
     }
 
     mutating func takeDistanceScratch() -> ContiguousArray<Float> {
@@ -267,6 +340,7 @@ public struct NeighborGraph: Sendable {
 
     /// Inserts the newest point into `holder`'s sorted list, dropping the last entry if full.
     mutating func insertIntoList(of holder: Int, slot: Int, distance: Float) {
+        changedLists.append(Int32(holder))
         let capacity = listCapacity
         let base = holder &* capacity
         var length = Int(neighborCounts[holder])
@@ -340,6 +414,7 @@ public struct NeighborGraph: Sendable {
         for i in 0..<length { marks[Int(neighborSlots[base &+ i])] = markStamp }
         var distances = takeDistanceScratch()
         points.squaredDistances(from: holder, weightsSquared: weightsSquared, into: &distances)
+        if categoricalCount > 0 { addCategoricalPenalty(from: holder, into: &distances) }
         clearCandidates()
         let wanted = capacity &- length
         var worstCandidate = Float.infinity

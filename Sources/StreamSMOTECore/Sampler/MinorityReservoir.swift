@@ -23,13 +23,20 @@ public struct MinorityReservoir: Sendable {
     var ids: ContiguousArray<String> = []
     /// Window serials, by slot.
     var serials: ContiguousArray<UInt64> = []
+    /// Per-feature running mean and variance of the members, kept for SMOTE-NC's penalty
+    /// (`nil` unless the reservoir has categorical features).
+    public private(set) var statistics: RunningStatistics?
 
     /// Creates an empty reservoir.
-    public init(dimension: Int, capacity: Int, k: Int, slack: Int?, weights: [Float]?) {
+    /// - Parameter categoricalCount: category codes per sample (SMOTE-NC); with any, the
+    ///   reservoir keeps ``statistics`` and its graph adds the categorical penalty.
+    public init(dimension: Int, capacity: Int, k: Int, slack: Int?, weights: [Float]?, categoricalCount: Int = 0) {
         precondition(capacity >= 1, "reservoir capacity must be positive")
         self.capacity = capacity
         graph = NeighborGraph(
-            dimension: dimension, k: k, slack: slack, weights: weights, reservingPoints: min(capacity, 4096))
+            dimension: dimension, k: k, slack: slack, weights: weights, reservingPoints: min(capacity, 4096),
+            categoricalCount: categoricalCount)
+        if categoricalCount > 0 { statistics = RunningStatistics(dimension: dimension) }
         fifo = RingBuffer(placeholder: Member(slot: -1, serial: 0), minimumCapacity: min(capacity, 4096))
     }
 
@@ -53,11 +60,13 @@ public struct MinorityReservoir: Sendable {
     /// - Complexity: those of ``NeighborGraph/insert(_:)`` plus, when full,
     ///   ``NeighborGraph/remove(_:)``.
     mutating func insert(
-        id: String, features: UnsafeBufferPointer<Float>, serial: UInt64
+        id: String, features: UnsafeBufferPointer<Float>, serial: UInt64,
+        categoryCodes: UnsafeBufferPointer<Int32> = UnsafeBufferPointer(start: nil, count: 0)
     ) -> (slot: Int, pushedOut: Member?) {
         var pushedOut: Member?
         if fifo.count >= capacity { pushedOut = removeOldest() }
-        let slot = graph.insert(features)
+        let slot = graph.insert(features, categoryCodes: categoryCodes)
+        statistics?.add { Double(features[$0]) }
         while ids.count <= slot {
             ids.append("")
             serials.append(0)
@@ -73,9 +82,32 @@ public struct MinorityReservoir: Sendable {
     @discardableResult
     mutating func removeOldest() -> Member {
         let member = fifo.removeFirst()
+        if statistics != nil {
+            let points = graph.points
+            let slot = Int(member.slot)
+            statistics!.remove { Double(points.value(slot, $0)) }
+        }
         graph.remove(Int(member.slot))
         ids[Int(member.slot)] = ""
         return member
+    }
+
+    /// SMOTE-NC: recomputes the categorical penalty (squared median of the weighted
+    /// per-feature standard deviations) and rebuilds the graph when it has drifted from the
+    /// one the graph uses by more than `tolerance` (relative). No-op without categories.
+    /// - Returns: whether the graph was rebuilt.
+    /// - Complexity: O(d log d), plus O(n²·d) when it rebuilds.
+    @discardableResult
+    mutating func refreshCategoricalPenalty(tolerance: Double) -> Bool {
+        guard statistics != nil else { return false }
+        let weights = graph.weightsSquared
+        let median = statistics!.medianStandardDeviation { i in weights.map { Double($0[i]).squareRoot() } ?? 1 }
+        let penalty = Float(median * median)
+        let current = graph.categoricalPenalty
+        guard penalty != current else { return false }
+        if Double(abs(penalty - current)) <= tolerance * Double(max(penalty, current)) { return false }
+        graph.rebuild(categoricalPenalty: penalty)
+        return true
     }
 
     /// Checks the FIFO against the graph, then the graph itself (traps on violation).

@@ -16,10 +16,17 @@ public struct SyntheticBatch: Sendable {
     public internal(set) var neighborIDs: ContiguousArray<String> = []
     /// λ of each sample: sample = seed + λ·(neighbour − seed), λ in [0, 1).
     public internal(set) var gaps: ContiguousArray<Float> = []
+    /// Categorical features per sample (SMOTE-NC), 0 otherwise.
+    public let categoricalCount: Int
+    /// All samples' categorical values, row-major like ``features``.
+    public internal(set) var categories: ContiguousArray<String> = []
 
     /// Creates an empty batch.
-    public init(dimension: Int, reservingCapacity: Int = 16) {
+    /// - Parameter categoricalCount: categorical values per sample (SMOTE-NC).
+    public init(dimension: Int, reservingCapacity: Int = 16, categoricalCount: Int = 0) {
         self.dimension = dimension
+        self.categoricalCount = categoricalCount
+        categories.reserveCapacity(categoricalCount * reservingCapacity)
         features.reserveCapacity(dimension * reservingCapacity)
         labels.reserveCapacity(reservingCapacity)
         seedIDs.reserveCapacity(reservingCapacity)
@@ -38,6 +45,11 @@ public struct SyntheticBatch: Sendable {
         features[(index * dimension)..<((index + 1) * dimension)]
     }
 
+    /// The categorical values of sample `index` (empty without categorical features).
+    public func categories(at index: Int) -> ArraySlice<String> {
+        categories[(index * categoricalCount)..<((index + 1) * categoricalCount)]
+    }
+
     /// Removes every sample, keeping the storage.
     /// - Complexity: O(count).
     public mutating func removeAll() {
@@ -46,5 +58,6 @@ public struct SyntheticBatch: Sendable {
         seedIDs.removeAll(keepingCapacity: true)
         neighborIDs.removeAll(keepingCapacity: true)
         gaps.removeAll(keepingCapacity: true)
+        categories.removeAll(keepingCapacity: true)
     }
 }

@@ -98,14 +98,34 @@ public struct FeatureMatrix: Sendable {
     public func squaredDistances(
         from origin: Int, weightsSquared: ContiguousArray<Float>?, into distances: inout ContiguousArray<Float>
     ) {
+        values.withUnsafeBufferPointer { all in
+            squaredDistances(fromRow: all.baseAddress! + origin * dimension, weightsSquared: weightsSquared, into: &distances)
+        }
+    }
+
+    /// Like ``squaredDistances(from:weightsSquared:into:)``, from a vector that is not stored
+    /// here (a candidate synthetic sample checked by the cleaning filter), with the same
+    /// kernel, so its distances compare bit for bit with stored pairs.
+    /// - Parameter vector: `dimension` values.
+    /// - Complexity: O(slotCount × dimension).
+    public func squaredDistances(
+        to vector: UnsafeBufferPointer<Float>, weightsSquared: ContiguousArray<Float>?,
+        into distances: inout ContiguousArray<Float>
+    ) {
+        precondition(vector.count == dimension, "vector length does not match the dimension")
+        squaredDistances(fromRow: vector.baseAddress!, weightsSquared: weightsSquared, into: &distances)
+    }
+
+    private func squaredDistances(
+        fromRow a: UnsafePointer<Float>, weightsSquared: ContiguousArray<Float>?, into distances: inout ContiguousArray<Float>
+    ) {
         let rows = slotCount
         if distances.count < rows {
             distances.append(contentsOf: repeatElement(0, count: rows - distances.count))
         }
         let d = dimension
         values.withUnsafeBufferPointer { all in
-            let base = all.baseAddress!
-            let a = base + origin * d
+            guard let base = all.baseAddress else { return }
             distances.withUnsafeMutableBufferPointer { out in
                 if let weightsSquared {
                     weightsSquared.withUnsafeBufferPointer { w in

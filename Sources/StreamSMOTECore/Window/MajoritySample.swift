@@ -28,6 +28,9 @@ public struct MajoritySample: Sendable {
     /// The number of samples held.
     public var count: Int { members.count }
 
+    /// The members' slots, in no particular order.
+    public var memberSlots: ContiguousArray<Int32> { members }
+
     /// The window serial of the event sampled in `slot`.
     public func serial(of slot: Int) -> UInt64 { serials[slot] }
 
@@ -37,18 +40,22 @@ public struct MajoritySample: Sendable {
     ///   - serial: its window serial.
     ///   - population: the number of majority events in the window, this one included.
     ///   - random: the generator deciding admission and replacement.
-    /// - Returns: the slot it got (or `nil`), and the serial of the event it replaced, if any.
+    /// - Returns: the slot it got (or `nil`), and the serial and slot of the event it
+    ///   replaced, if any (the slot is released before the new event takes one, so it may be
+    ///   the same slot).
     /// - Complexity: O(d).
     mutating func offer(
         _ features: UnsafeBufferPointer<Float>, serial: UInt64, population: Int, random: inout Xoshiro256StarStar
-    ) -> (slot: Int?, replaced: UInt64?) {
-        guard capacity > 0 else { return (nil, nil) }
+    ) -> (slot: Int?, replaced: UInt64?, replacedSlot: Int?) {
+        guard capacity > 0 else { return (nil, nil, nil) }
         var replaced: UInt64?
+        var replacedSlot: Int?
         if members.count >= capacity {
             // Admit with probability capacity / population.
-            guard random.nextInt(below: max(population, capacity)) < capacity else { return (nil, nil) }
+            guard random.nextInt(below: max(population, capacity)) < capacity else { return (nil, nil, nil) }
             let victim = Int(members[random.nextInt(below: members.count)])
             replaced = serials[victim]
+            replacedSlot = victim
             remove(victim)
         }
         let slot = points.allocate(copying: features)
@@ -59,7 +66,7 @@ public struct MajoritySample: Sendable {
         positions[slot] = Int32(members.count)
         serials[slot] = serial
         members.append(Int32(slot))
-        return (slot, replaced)
+        return (slot, replaced, replacedSlot)
     }
 
     /// Removes the sample in `slot`.

@@ -70,6 +70,14 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var batchSize: Int = 256
     /// Minimum level of log lines. Default `info`.
     public var logLevel: String = "info"
+    /// The SMOTE variant. Default plain SMOTE.
+    public var variant: SMOTEVariant = .smote
+    /// The filter synthetic samples pass before they are published. Default none.
+    public var clean: CleaningFilter = .none
+    /// Borderline-SMOTE's m: neighbours of all classes that decide danger. Default 10.
+    public var mNeighbors: Int = 10
+    /// SMOTE-NC: categorical values per event (required with `--variant smotenc`).
+    public var categories: Int? = nil
 
     /// What to do when a subscriber of the output cannot keep up.
     public enum OutputPolicy: String, Sendable, CaseIterable, Codable {
@@ -102,6 +110,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
             throw fail("--window-seconds must be a positive number")
         }
         if reservoir < k + 1 { throw fail("--reservoir must hold at least k + 1 = \(k + 1) samples") }
+        if mNeighbors < 1 { throw fail("--m-neighbors must be at least 1") }
+        if variant == .smotenc && (categories ?? 0) < 1 { throw fail("--variant smotenc needs --categories N (N ≥ 1)") }
+        if variant != .smotenc && categories != nil { throw fail("--categories is for --variant smotenc") }
         if let cap = maxSyntheticPerEvent, cap < 0 { throw fail("--max-synthetic-per-event must not be negative") }
         if let dimension, dimension < 1 { throw fail("--dimension must be at least 1") }
         if let featureWeights {
@@ -132,6 +143,7 @@ extension DaemonConfiguration {
         case curveSecretKey = "curve-secret-key", curveServerKey = "curve-server-key", curveAllow = "curve-allow"
         case maxPayloadBytes = "max-payload-bytes", recvHWM = "recv-hwm", sendHWM = "send-hwm"
         case outputPolicy = "output-policy", batchSize = "batch-size", logLevel = "log-level"
+        case variant, clean, mNeighbors = "m-neighbors", categories
     }
 
     /// Reads settings from a JSON object whose keys are long option names, over the defaults.
@@ -227,6 +239,16 @@ extension DaemonConfiguration {
             outputPolicy = policy
         case .batchSize: batchSize = try integer()
         case .logLevel: logLevel = try string()
+        case .variant:
+            guard let variant = SMOTEVariant(rawValue: try string()) else {
+                throw bad(SMOTEVariant.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            self.variant = variant
+        case .clean:
+            guard let clean = CleaningFilter(rawValue: try string()) else { throw bad("none, enn or tomek") }
+            self.clean = clean
+        case .mNeighbors: mNeighbors = try integer()
+        case .categories: categories = try integer()
         }
     }
 }

@@ -25,6 +25,8 @@ public struct Demo: Service {
         public var metrics: String?
         /// Generator seed.
         public var seed: UInt64 = 1
+        /// Where the daemon's output binds, for a trainer to connect to.
+        public var publish = "tcp://127.0.0.1:5556"
         public init() {}
     }
 
@@ -71,7 +73,7 @@ public struct Demo: Service {
 
             var daemon = DaemonConfiguration()
             daemon.subscribe = [input]
-            daemon.publish = "tcp://127.0.0.1:*"
+            daemon.publish = settings.publish
             daemon.codec = settings.codec
             daemon.minority = ["fraud"]
             daemon.ratio = settings.ratio
@@ -85,6 +87,7 @@ public struct Demo: Service {
             }
             var ready = daemonReady.stream.makeAsyncIterator()
             guard let endpoints = await ready.next() else { return }
+            Terminal.writeOutput("output feed: \(endpoints.publish) (python examples/trainer.py --sub \(endpoints.publish))\n")
             if let metrics = endpoints.metrics {
                 Terminal.writeOutput("metrics: http://\(metrics)/metrics\n")
             }

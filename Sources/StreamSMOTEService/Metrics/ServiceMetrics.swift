@@ -1,5 +1,6 @@
 import CoreMetrics
 import Prometheus
+import StreamSMOTECore
 import Synchronization
 
 /// The daemon's metrics, created once at start through swift-metrics and exported by a
@@ -38,6 +39,7 @@ public final class ServiceMetrics: Sendable {
         let windowCount: CoreMetrics.Gauge
         let reservoir: CoreMetrics.Gauge
         let liveSynthetic: CoreMetrics.Gauge
+        let cleaned: CoreMetrics.Counter
 
         init(label: String, factory: any MetricsFactory) {
             let dimensions = [("class", label)]
@@ -46,13 +48,14 @@ public final class ServiceMetrics: Sendable {
             windowCount = Gauge(label: "streamsmote_window_class_events", dimensions: dimensions, factory: factory)
             reservoir = Gauge(label: "streamsmote_reservoir_samples", dimensions: dimensions, factory: factory)
             liveSynthetic = Gauge(label: "streamsmote_live_synthetic", dimensions: dimensions, factory: factory)
+            cleaned = Counter(label: "streamsmote_synthetic_cleaned_total", dimensions: dimensions, factory: factory)
         }
     }
 
     /// Every `reason` of `streamsmote_events_rejected_total`: the decoder's, then the
-    /// engine's (`tooManyClasses`: a label beyond the class limit).
+    /// engine's (a label beyond the class limit, a wrong number of categories, …).
     public static let rejectionReasons: [String] =
-        RejectionReason.allCases.map(\.rawValue) + ["tooManyClasses"]
+        RejectionReason.allCases.map(\.rawValue) + IngestError.Code.allCases.map(\.rawValue)
 
     /// Creates every series with zero values.
     public init() {

@@ -29,6 +29,9 @@ final class EventBatch: @unchecked Sendable {
     private(set) var payloads: ContiguousArray<UInt8> = []
     /// End offset of each payload in ``payloads``.
     private(set) var payloadEnds: ContiguousArray<Int> = []
+    /// Categorical values (SMOTE-NC), back to back; each event's end offset in ``categoryEnds``.
+    private(set) var categories: ContiguousArray<String> = []
+    private(set) var categoryEnds: ContiguousArray<Int> = []
     /// Whether the raw payloads are kept.
     let keepsPayloads: Bool
 
@@ -40,6 +43,7 @@ final class EventBatch: @unchecked Sendable {
         eventTimes.reserveCapacity(capacity)
         arrivals.reserveCapacity(capacity)
         payloadEnds.reserveCapacity(capacity)
+        categoryEnds.reserveCapacity(capacity)
     }
 
     /// Empties the batch, keeping its storage.
@@ -53,6 +57,8 @@ final class EventBatch: @unchecked Sendable {
         features.removeAll(keepingCapacity: true)
         payloads.removeAll(keepingCapacity: true)
         payloadEnds.removeAll(keepingCapacity: true)
+        categories.removeAll(keepingCapacity: true)
+        categoryEnds.removeAll(keepingCapacity: true)
     }
 
     /// Appends one accepted event.
@@ -65,6 +71,8 @@ final class EventBatch: @unchecked Sendable {
         eventTimes.append(event.ts ?? .nan)
         arrivals.append(arrival)
         features.append(contentsOf: event.features)
+        categories.append(contentsOf: event.categories)
+        categoryEnds.append(categories.count)
         if keepsPayloads {
             payloads.append(contentsOf: payload)
             payloadEnds.append(payloads.count)
@@ -77,6 +85,11 @@ final class EventBatch: @unchecked Sendable {
         try features.withUnsafeBufferPointer { all in
             try body(UnsafeBufferPointer(rebasing: all[(index * dimension)..<((index + 1) * dimension)]))
         }
+    }
+
+    /// The categorical values of event `index`.
+    func categories(of index: Int) -> ArraySlice<String> {
+        categories[(index == 0 ? 0 : categoryEnds[index - 1])..<categoryEnds[index]]
     }
 
     /// Calls `body` with the raw payload of event `index` (empty unless payloads are kept).

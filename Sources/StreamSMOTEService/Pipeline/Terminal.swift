@@ -4,15 +4,15 @@ import Glibc
 
 /// Writes to the terminal's file descriptors directly (the C `stderr` global is not
 /// concurrency-safe in Swift 6, and these lines must not wait on a lock).
-enum Terminal {
+public enum Terminal {
     /// Whether standard error is a terminal.
-    static var standardErrorIsTerminal: Bool { isatty(2) == 1 }
+    public static var standardErrorIsTerminal: Bool { isatty(2) == 1 }
 
     /// Writes `text` to standard error.
-    static func writeError(_ text: String) { write(2, text) }
+    public static func writeError(_ text: String) { write(2, text) }
 
     /// Writes `text` to standard output.
-    static func writeOutput(_ text: String) { write(1, text) }
+    public static func writeOutput(_ text: String) { write(1, text) }
 
     private static func write(_ descriptor: Int32, _ text: String) {
         var text = text

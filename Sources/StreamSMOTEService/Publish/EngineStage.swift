@@ -43,7 +43,8 @@ final class EngineStage {
     private var publishedReal = 0
     private var publishedSynthetic = 0
     private var dropped = 0
-    private var engineRejections = 0
+    private var engineRejections: [String: Int] = [:]
+    private var cleanedReported: [String: Int] = [:]
     private var discarded = 0
     private var lastGaugeUpdate: UInt64 = 0
 
@@ -56,7 +57,9 @@ final class EngineStage {
         self.curve = curve
         if let restored {
             engine = restored
-            synthetic = SyntheticBatch(dimension: restored.configuration.dimension, reservingCapacity: 64)
+            synthetic = SyntheticBatch(
+                dimension: restored.configuration.dimension, reservingCapacity: 64,
+                categoricalCount: restored.configuration.variant == .smotenc ? restored.configuration.categoricalCount : 0)
         }
         self.syntheticSerial = syntheticSerial
         self.configuration = configuration
@@ -154,8 +157,11 @@ final class EngineStage {
     }
 
     private func makeEngine(dimension: Int) -> ResamplingEngine {
-        synthetic = SyntheticBatch(dimension: dimension, reservingCapacity: 64)
-        return ResamplingEngine(configuration: Self.engineConfiguration(configuration, dimension: dimension))
+        let settings = Self.engineConfiguration(configuration, dimension: dimension)
+        synthetic = SyntheticBatch(
+            dimension: dimension, reservingCapacity: 64,
+            categoricalCount: settings.variant == .smotenc ? settings.categoricalCount : 0)
+        return ResamplingEngine(configuration: settings)
     }
 
     /// The engine settings the daemon's settings describe, for a stream of `dimension` features.
@@ -169,6 +175,10 @@ final class EngineStage {
         settings.featureWeights = configuration.featureWeights
         settings.maxSyntheticPerEvent = configuration.maxSyntheticPerEvent
         settings.seed = configuration.seed
+        settings.variant = configuration.variant
+        settings.cleaning = configuration.clean
+        settings.mNeighbors = configuration.mNeighbors
+        settings.categoricalCount = configuration.categories ?? 0
         return settings
     }
 
@@ -189,11 +199,11 @@ final class EngineStage {
                 Result { () throws(IngestError) in
                     try engine!.ingest(
                         id: batch.ids[index], label: label, timestamp: batch.timestamps[index],
-                        features: features, into: &synthetic)
+                        features: features, categories: batch.categories(of: index), into: &synthetic)
                 }
             }
             if case .failure(let error) = outcome {
-                engineRejections += 1
+                engineRejections[error.code.rawValue, default: 0] += 1
                 log.reject(reason: error.code.rawValue, message: error.message, now: Clock.monotonicNanoseconds())
                 continue
             }
@@ -224,6 +234,7 @@ final class EngineStage {
             outgoing.ts = timestamp
             outgoing.label = label
             outgoing.features.append(contentsOf: synthetic.features(at: sample))
+            outgoing.categories.append(contentsOf: synthetic.categories(at: sample))
             outgoing.synthetic = true
             outgoing.origin = SyntheticOrigin(
                 seed: synthetic.seedIDs[sample], neighbor: synthetic.neighborIDs[sample], gap: synthetic.gaps[sample])
@@ -277,11 +288,11 @@ final class EngineStage {
         if dropped > 0 { metrics.publishDropped.increment(by: Int64(dropped)) }
         if discarded > 0 { metrics.syntheticDiscarded.increment(by: Int64(discarded)) }
         discarded = 0
-        if engineRejections > 0 { metrics.rejected["tooManyClasses"]?.increment(by: Int64(engineRejections)) }
+        for (code, count) in engineRejections { metrics.rejected[code]?.increment(by: Int64(count)) }
         publishedReal = 0
         publishedSynthetic = 0
         dropped = 0
-        engineRejections = 0
+        engineRejections.removeAll(keepingCapacity: true)
         if batchSize > 0 { metrics.batchSize.record(batchSize) }
         // Gauges come from a full counter snapshot (it allocates): ten times a second at most.
         let now = Clock.monotonicNanoseconds()
@@ -294,6 +305,12 @@ final class EngineStage {
             series.windowCount.record(item.windowCount)
             series.reservoir.record(item.reservoirCount ?? 0)
             series.liveSynthetic.record(item.liveSynthetic)
+            // The engine counts cleaned samples since start; the counter takes the increase.
+            let increase = item.syntheticCleaned - cleanedReported[item.label, default: 0]
+            if increase > 0 {
+                series.cleaned.increment(by: Int64(increase))
+                cleanedReported[item.label] = item.syntheticCleaned
+            }
         }
     }
 }

@@ -72,10 +72,13 @@ struct ReplayFile {
                 guard let ts = (object[key] as? NSNumber)?.doubleValue, ts.isFinite else { throw bad("\"\(key)\" is not a number") }
                 event.ts = ts
             }
-            guard let features = object["features"] as? [NSNumber], !features.isEmpty else {
+            guard let features = object["features"] as? [Any], !features.isEmpty,
+                  features.allSatisfy({ ($0 as? NSNumber).map { String(cString: $0.objCType) != "c" } == true }) else {
                 throw bad("\"features\" is not a non-empty list of numbers")
             }
-            event.features = ContiguousArray(features.map { $0.floatValue })
+            event.features = ContiguousArray(features.map { ($0 as! NSNumber).floatValue })
+            guard event.features.allSatisfy(\.isFinite) else { throw bad("a feature is not a finite 32-bit number") }
+            guard !event.id.isEmpty else { throw bad("empty id") }
             event.categories = (object["categories"] as? [String]) ?? []
             events.append(event)
         }
@@ -110,7 +113,9 @@ struct ReplayFile {
             guard row.count == header.count else { throw bad("\(row.count) fields, the header has \(header.count)") }
             var event = DecodedEvent()
             event.label = row[label]
+            guard !event.label.isEmpty else { throw bad("empty label") }
             event.id = id.map { row[$0] } ?? "\(base)-\(offset)"
+            guard !event.id.isEmpty else { throw bad("empty id") }
             if let time {
                 guard let ts = Double(row[time]), ts.isFinite else { throw bad("time \"\(row[time])\" is not a number") }
                 event.ts = ts

@@ -12,7 +12,8 @@ import Glibc
 ///
 /// Publishing runs on a dedicated thread; the task only waits for it, so SIGINT and SIGTERM
 /// (through ``ServiceGroup``) stop it between two events, after which what was queued is
-/// flushed for up to ``lingerMilliseconds``.
+/// flushed for up to ``Settings/drainSeconds`` (a replay that ends by itself) or half a
+/// second (a replay stopped by a signal).
 public struct Replayer: Service {
     /// What to publish and how.
     public struct Settings: Sendable {
@@ -38,6 +39,9 @@ public struct Replayer: Service {
         public var sendHighWaterMark: Int32 = 1_000_000
         /// Draw a progress line on a terminal.
         public var progress = true
+        /// After the last event, how long to keep the socket open so that slow subscribers
+        /// receive what is still queued for them (ZeroMQ's LINGER). Default 60 s.
+        public var drainSeconds = 60.0
 
         public init(source: ReplaySource) { self.source = source }
     }
@@ -59,8 +63,8 @@ public struct Replayer: Service {
         }
     }
 
-    /// How long closing waits to flush queued events.
-    public static let lingerMilliseconds: Int32 = 5_000
+    /// How long closing waits to flush queued events after a stop by signal.
+    public static let stopLingerMilliseconds: Int32 = 500
 
     public let settings: Settings
     private let logger: Logger
@@ -110,9 +114,14 @@ public struct Replayer: Service {
         case .file(let fileSettings): file = try ReplayFile(fileSettings)
         }
         let socket = try Socket(context, type: .pub)
-        defer { socket.close() }
+        defer {
+            // A replay that ran to its end waits for slow subscribers to take what is
+            // queued; one stopped by a signal leaves promptly.
+            let linger = stop.isRequested ? stopLingerMilliseconds : Int32(clamping: Int(settings.drainSeconds * 1_000))
+            try? socket.set(.linger(milliseconds: linger))
+            socket.close()
+        }
         try socket.set(.sendHighWaterMark(settings.sendHighWaterMark))
-        try socket.set(.linger(milliseconds: lingerMilliseconds))
         let bound = try socket.bind(settings.publish)
         logger.info("replay bound", metadata: ["replay.endpoint": .string(bound)])
         onBound(bound)

@@ -49,6 +49,7 @@ public struct ResampleJob: Sendable {
         try write(table, batch)
         lap("write")
         if let path = options.dumpNeighborsPath { try dumpNeighbors(engine, to: path) }
+        if let path = options.dumpDangerPath { try dumpDanger(engine, to: path) }
         if !options.quiet { FileHandle.standardError.write(Data((summary.line + "\n").utf8)) }
         if options.timings {
             let parts = phases.map { name, duration in
@@ -93,20 +94,35 @@ public struct ResampleJob: Sendable {
         configuration.reservoirCapacity = max(1, minority.map { counts[table.labels.firstIndex(of: $0)!] }.max() ?? 1)
         configuration.minorityLabels = minority
         configuration.featureWeights = options.featureWeights
-        configuration.majoritySampleCapacity = 0
         configuration.neighborSlack = 0  // nothing is ever deleted
         configuration.generatesOnIngest = false
         configuration.seed = options.seed
+        configuration.variant = options.variant
+        configuration.cleaning = options.cleaning
+        configuration.mNeighbors = options.mNeighbors
+        configuration.categoricalCount = table.categoricalCount
+        configuration.adasynRoundedAllocation = true
+        // The variants that look at other classes see every row of the majority class: the
+        // majority sample holds them all, as imbalanced-learn's neighbour search over X does.
+        let needsMajority = options.variant.needsMixedNeighborhood || options.cleaning != .none
+        configuration.majoritySampleCapacity = needsMajority ? counts[majority] : 0
         var engine = ResamplingEngine(configuration: configuration)
-        var batch = SyntheticBatch(dimension: table.dimension)
+        var batch = SyntheticBatch(dimension: table.dimension, categoricalCount: table.categoricalCount)
         let d = table.dimension
+        let e = table.categoricalCount
+        // Majority rows first (each class keeps its file order): the majority is then the
+        // running majority from the first row on, so every majority row is offered to the
+        // majority sample. Plain SMOTE's output does not depend on it (it only counts them).
+        let majorityCode = Int32(majority)
+        let order = (0..<table.rowCount).filter { table.rowClasses[$0] == majorityCode }
+            + (0..<table.rowCount).filter { table.rowClasses[$0] != majorityCode }
         table.features.withUnsafeBufferPointer { all in
-            for row in 0..<table.rowCount {
+            for row in order {
                 let features = UnsafeBufferPointer(rebasing: all[(row * d)..<((row + 1) * d)])
                 do {
                     try engine.ingest(
                         id: table.id(of: row), label: table.labels[Int(table.rowClasses[row])], timestamp: 0,
-                        features: features, into: &batch)
+                        features: features, categories: table.categories[(row * e)..<((row + 1) * e)], into: &batch)
                 } catch {
                     // The table has already checked dimension and finiteness.
                     preconditionFailure("engine rejected a validated row: \(error)")
@@ -145,6 +161,8 @@ public struct ResampleJob: Sendable {
                 let position = table.featurePosition[column]
                 if position >= 0 {
                     out.append(contentsOf: batch.features[i * d + position].description.utf8)
+                } else if table.categoricalPosition[column] >= 0 {
+                    out.append(contentsOf: csvField(batch.categories[i * table.categoricalCount + table.categoricalPosition[column]]).utf8)
                 } else if column == table.labelColumn {
                     out.append(contentsOf: csvField(batch.labels[i]).utf8)
                 } else if column == table.idColumn {
@@ -164,14 +182,33 @@ public struct ResampleJob: Sendable {
         }
     }
 
-    /// Writes `id,label,neighbors` per minority row (neighbours nearest first, space-separated).
+    /// Writes `id,label,neighbors,distances` per minority row (neighbours nearest first,
+    /// space-separated; Euclidean distances, SMOTE-NC's with the categorical penalty).
     func dumpNeighbors(_ engine: ResamplingEngine, to path: String) throws(ResampleError) {
-        var text = "id,label,neighbors\n"
+        var text = "id,label,neighbors,distances\n"
         for label in engine.labels where engine.reservoir(of: label) != nil {
-            for (id, neighbors) in engine.neighborLists(of: label) {
-                text += "\(csvField(id)),\(csvField(label)),\(neighbors.joined(separator: " "))\n"
+            let distances = engine.neighborDistances(of: label)
+            for (row, (id, neighbors)) in engine.neighborLists(of: label).enumerated() {
+                let d = distances[row].map { "\($0.squareRoot())" }.joined(separator: " ")
+                text += "\(csvField(id)),\(csvField(label)),\(neighbors.joined(separator: " ")),\(d)\n"
             }
         }
+        try save(text, to: path)
+    }
+
+    /// Writes `id,label,other,danger` per minority row: other-class rows among its m
+    /// (Borderline-SMOTE) or k (ADASYN) nearest of all classes, and whether it is in danger.
+    func dumpDanger(_ engine: ResamplingEngine, to path: String) throws(ResampleError) {
+        var text = "id,label,other,danger\n"
+        for label in engine.labels where engine.reservoir(of: label) != nil {
+            for (id, other, danger) in engine.neighborhoodCounts(of: label) {
+                text += "\(csvField(id)),\(csvField(label)),\(other),\(danger ? 1 : 0)\n"
+            }
+        }
+        try save(text, to: path)
+    }
+
+    private func save(_ text: String, to path: String) throws(ResampleError) {
         do {
             try Data(text.utf8).write(to: URL(fileURLWithPath: path))
         } catch {

@@ -1,3 +1,5 @@
+import StreamSMOTECore
+
 /// What `streamsmote resample` was asked to do.
 public struct ResampleOptions: Sendable {
     /// The input CSV file (with a header row).
@@ -28,6 +30,17 @@ public struct ResampleOptions: Sendable {
     public var quiet: Bool = false
     /// Whether to print per-phase wall times on standard error (for the benchmark script).
     public var timings: Bool = false
+    /// The SMOTE variant (imbalanced-learn's SMOTE, BorderlineSMOTE, ADASYN, SMOTENC).
+    public var variant: SMOTEVariant = .smote
+    /// The filter synthetic samples pass before they are written.
+    public var cleaning: CleaningFilter = .none
+    /// Borderline-SMOTE's m (`m_neighbors`).
+    public var mNeighbors: Int = 10
+    /// SMOTE-NC's categorical columns (not features; copied to synthetic rows as chosen).
+    public var categoricalColumns: [String] = []
+    /// If set, writes every minority row's other-class count among its m (Borderline-SMOTE)
+    /// or k (ADASYN) nearest neighbours of all classes, and its danger status.
+    public var dumpDangerPath: String?
 
     /// Creates options with the defaults above.
     public init(inputPath: String, outputPath: String, labelColumn: String) {

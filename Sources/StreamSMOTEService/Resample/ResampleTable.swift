@@ -8,6 +8,12 @@ struct ResampleTable {
     let idColumn: Int?
     /// Per column: its position among the features, or -1.
     let featurePosition: [Int]
+    /// Per column: its position among the categorical columns, or -1.
+    let categoricalPosition: [Int]
+    /// The number of categorical columns.
+    let categoricalCount: Int
+    /// Row-major categorical values (`categoricalCount` per row).
+    private(set) var categories: [String] = []
     let dimension: Int
     /// Row-major features.
     private(set) var features: [Float] = []
@@ -45,6 +51,20 @@ struct ResampleTable {
         idColumn = try options.idColumn.map { (name) throws(ResampleError) in try column(name, "--id-column") }
         var excluded = Set<Int>()
         for name in options.excludedColumns { excluded.insert(try column(name, "--exclude-column")) }
+        var categorical = [Int](repeating: -1, count: names.count)
+        var categoricalCount = 0
+        for name in options.categoricalColumns {
+            let c = try column(name, "--categorical")
+            guard c != labelColumn, c != idColumn, !excluded.contains(c), categorical[c] < 0 else {
+                throw ResampleError(.badHeader, "--categorical \(name): the column is the label, the id, excluded or named twice")
+            }
+            categorical[c] = categoricalCount
+            categoricalCount += 1
+            excluded.insert(c)
+        }
+        categoricalPosition = categorical
+        self.categoricalCount = categoricalCount
+        let categoricalColumns = names.indices.filter { categorical[$0] >= 0 }.sorted { categorical[$0] < categorical[$1] }
         for reserved in ["synthetic", "origin_seed", "origin_neighbor", "origin_gap"] where names.contains(reserved) {
             throw ResampleError(.badHeader, "line \(header.line): the input already has a column named \(reserved)")
         }
@@ -110,6 +130,7 @@ struct ResampleTable {
             classCounts[Int(code)] += 1
             rowClasses.append(code)
             if let idColumn { ids?.append(parser.string(fields[idColumn])) }
+            for c in categoricalColumns { categories.append(parser.string(fields[c])) }
             records.append(record)
         }
         guard !records.isEmpty else {

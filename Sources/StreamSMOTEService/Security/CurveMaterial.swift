@@ -46,14 +46,16 @@ public struct CurveMaterial: Sendable, Equatable {
                 throw ServiceError(.file, "cannot read the allow-list \(allowFile)")
             }
             var allowed: Set<String> = []
+            // One key a line, optionally followed by a comment; lines starting with `#` that
+            // are not a key are comments ('#' is itself a Z85 digit, so keys may contain it).
             for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
-                    .trimmingCharacters(in: .whitespaces)
-                if line.isEmpty { continue }
-                guard line.utf8.count == 40, Z85.decode(line)?.count == 32 else {
+                let first = raw.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).first.map(String.init) ?? ""
+                if first.isEmpty { continue }
+                if first.utf8.count == 40, Z85.decode(first)?.count == 32 {
+                    allowed.insert(first)
+                } else if !first.hasPrefix("#") {
                     throw ServiceError(.invalidConfiguration, "\(allowFile) line \(number + 1): not a Z85 public key")
                 }
-                allowed.insert(line)
             }
             material.allowed = allowed
         }

@@ -1,0 +1,31 @@
+import FuzzSupport
+import StreamSMOTEService
+
+/// libFuzzer entry point: one JSON payload through `EventDecoder`, checked by
+/// `DecoderProperties.check` (validity, log-safe rejections, determinism, round trips in
+/// both codecs, rejection precedence). Returns 0: a violated property traps instead.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzJSONDecoder(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    DecoderProperties.check(.json, UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : size))
+    return 0
+}
+
+#if FUZZING
+/// The process entry point under `-sanitize=fuzzer`: SwiftPM's name for this module's
+/// `main` (see `FuzzDriver`).
+@_cdecl("fuzz_json_main")
+func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    FuzzDriver.run(argc, argv) { fuzzJSONDecoder($0, $1) }
+}
+#else
+/// Without `-sanitize=fuzzer` (a normal `swift build`), replays the files given as
+/// arguments: `fuzz-json crash-<sha1>` or `fuzz-json Fuzz/corpus/json`.
+@main
+enum FuzzJSONDecoderReplay {
+    static func main() {
+        FuzzReplay.main(Array(CommandLine.arguments.dropFirst())) { payload in
+            _ = fuzzJSONDecoder(payload.baseAddress?.assumingMemoryBound(to: UInt8.self), payload.count)
+        }
+    }
+}
+#endif
