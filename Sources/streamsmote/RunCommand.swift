@@ -97,7 +97,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "File of client public keys (Z85, one a line) allowed to subscribe; without it CURVE only encrypts (needs --curve-secret-key).")
     var curveAllow: String?
 
-    @Option(help: "Largest accepted payload in bytes; 4× this disconnects the sender (default: 65536).")
+    @Option(help: "Largest accepted payload in bytes; frames over 16× this (at least 1 MiB) disconnect the sender (default: 65536).")
     var maxPayloadBytes: Int?
 
     @Option(name: .customLong("recv-hwm"), help: "Input queue limit in messages (default: 100000).")

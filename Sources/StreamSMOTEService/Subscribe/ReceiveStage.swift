@@ -11,10 +11,14 @@ import ZeroMQ
 final class ReceiveStage {
     /// How often a quiet input loop checks for a stop request.
     static let pollMilliseconds: Int32 = 100
-    /// Frames larger than this many times `--max-payload-bytes` make libzmq drop the
-    /// sender (MAXMSGSIZE) before the payload is read into memory; below it, the decoder
-    /// rejects oversize payloads one by one and counts them.
-    static let hardLimitFactor = 4
+    /// Frames larger than this make libzmq drop the sender (MAXMSGSIZE) before the payload
+    /// is read into memory: 16 × `--max-payload-bytes`, at least 1 MiB. Below it the decoder
+    /// rejects oversize payloads one by one and counts them, and the stream around them is
+    /// untouched; above it the connection's queued messages are lost with it (libzmq ends
+    /// the session), so the hard limit sits far above any payload a sane publisher sends.
+    static func hardLimit(_ configuration: DaemonConfiguration) -> Int {
+        max(configuration.maxPayloadBytes * 16, 1 << 20)
+    }
 
     private let configuration: DaemonConfiguration
     private let context: Context
@@ -71,7 +75,7 @@ final class ReceiveStage {
         defer { input.close() }
         try input.set(.linger(milliseconds: 0))
         try input.set(.receiveHighWaterMark(configuration.receiveHighWaterMark))
-        try input.set(.maxMessageSize(Int64(configuration.maxPayloadBytes * Self.hardLimitFactor)))
+        try input.set(.maxMessageSize(Int64(Self.hardLimit(configuration))))
         try input.set(.receiveTimeout(milliseconds: Self.pollMilliseconds))
         try input.set(.reconnectInterval(milliseconds: 100))
         try curve?.connectSecurely(input)
@@ -189,7 +193,7 @@ final class ReceiveStage {
                 rejected[.oversize, default: 0] += 1
                 log.reject(
                     reason: RejectionReason.oversize.rawValue,
-                    message: "a frame from \(endpoint) exceeded \(configuration.maxPayloadBytes * Self.hardLimitFactor) bytes; reconnecting",
+                    message: "a frame from \(endpoint) exceeded \(Self.hardLimit(configuration)) bytes; reconnecting",
                     now: Clock.monotonicNanoseconds())
                 try input.connect(endpoint)
             }
