@@ -128,7 +128,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
             _ = try publisher.receiveMultipart()  // the middle's subscription
             while !shared.subscriberReady.load(ordering: .acquiring) { usleep(1_000) }
             let topic = Array("tx".utf8)
-            var encoder = EventEncoder(codec: codec)
+            let encoder = EventEncoder(codec: codec)
             var event = DecodedEvent(id: "", label: "legit", features: ContiguousArray(repeating: 0.5, count: features))
             var stamped: [UInt8] = []
             let start = monotonicNanoseconds()
@@ -213,7 +213,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
 
     /// 10 000 distinct events, encoded once.
     static func payloads(codec: Codec, features: Int, distinct: Int) throws -> [[UInt8]] {
-        var encoder = EventEncoder(codec: codec)
+        let encoder = EventEncoder(codec: codec)
         var state: UInt64 = 42
         func unit() -> Float {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
@@ -227,7 +227,6 @@ struct PipelineBenchmark: AsyncParsableCommand {
                 features: ContiguousArray((0..<features).map { _ in center + unit() * 2 - 1 }))
             var bytes: [UInt8] = []
             try encoder.encode(event, into: &bytes)
-            _ = encoder
             return bytes
         }
     }

@@ -46,7 +46,7 @@ final class EngineStage {
     private var engineRejections: [String: Int] = [:]
     private var cleanedReported: [String: Int] = [:]
     private var discarded = 0
-    private var lastGaugeUpdate: UInt64 = 0
+    private var lastFlush: UInt64 = 0
 
     init(
         configuration: DaemonConfiguration, context: Context, handoff: BatchHandoff, metrics: ServiceMetrics,
@@ -278,7 +278,13 @@ final class EngineStage {
         if synthetic { publishedSynthetic += 1 } else { publishedReal += 1 }
     }
 
+    /// Publishes the tallies to the metrics: every batch's size, the rest at most ten times
+    /// a second (and when idle or stopping), since metric updates take locks.
     private func flush(batchSize: Int) {
+        if batchSize > 0 { metrics.batchSize.record(batchSize) }
+        let now = Clock.monotonicNanoseconds()
+        guard batchSize == 0 || now &- lastFlush > 100_000_000 else { return }
+        lastFlush = now
         for (label, count) in receivedByLabel { metrics.forClass(label).received.increment(by: Int64(count)) }
         receivedByLabel.removeAll(keepingCapacity: true)
         for (label, count) in syntheticByLabel { metrics.forClass(label).synthetic.increment(by: Int64(count)) }
@@ -293,11 +299,8 @@ final class EngineStage {
         publishedSynthetic = 0
         dropped = 0
         engineRejections.removeAll(keepingCapacity: true)
-        if batchSize > 0 { metrics.batchSize.record(batchSize) }
-        // Gauges come from a full counter snapshot (it allocates): ten times a second at most.
-        let now = Clock.monotonicNanoseconds()
-        guard let engine, now &- lastGaugeUpdate > 100_000_000 || batchSize == 0 else { return }
-        lastGaugeUpdate = now
+        // Gauges come from a full counter snapshot (it allocates).
+        guard let engine else { return }
         let counters = engine.counters
         metrics.windowEvents.record(counters.windowCount)
         for item in counters.classes {

@@ -37,6 +37,7 @@ final class ReceiveStage {
     private var rejected: [RejectionReason: Int] = [:]
     private var lost: UInt64 = 0
     private var deadLettered = 0
+    private var lastFlush: UInt64 = 0
 
     init(
         configuration: DaemonConfiguration, context: Context, handoff: BatchHandoff, metrics: ServiceMetrics,
@@ -68,7 +69,7 @@ final class ReceiveStage {
         try link.connect(handoff.address)
         defer {
             // The engine thread drains what it has and stops; ignore ETERM on shutdown.
-            try? BatchHandoff.send(BatchHandoff.endOfStream, over: link)
+            _ = try? BatchHandoff.send(BatchHandoff.endOfStream, over: link)
             link.close()
         }
         let input = try Socket(context, type: .sub)
@@ -119,9 +120,8 @@ final class ReceiveStage {
             let index = free.removeLast()
             let batch = handoff.pool[Int(index)]
             batch.removeAll()
-            let taken: Int
             do {
-                taken = try input.drain(limit: configuration.batchSize, into: frames) { message in
+                _ = try input.drain(limit: configuration.batchSize, into: frames) { message in
                     self.accept(message, into: batch)
                 }
             } catch let error as ZMQError where error.code == .terminated {
@@ -134,12 +134,17 @@ final class ReceiveStage {
                 free.append(index)
             }
             if let monitor { try reconnectDroppedPeers(input: input, monitor: monitor) }
-            if taken > 0 {
+            // Metrics and the snapshot's seq positions are shared state: publish them ten
+            // times a second, not per batch (at low rates a batch is one event).
+            let now = Clock.monotonicNanoseconds()
+            if now &- lastFlush > 100_000_000 {
+                lastFlush = now
                 flushCounters()
                 board.post(sequences.entries)
             }
         }
         flushCounters()
+        board.post(sequences.entries)
     }
 
     /// Decodes one message into `batch`, or rejects it.
