@@ -123,7 +123,7 @@ struct ReplayCommand: AsyncParsableCommand {
         settings.progress = !quiet
         settings.drainSeconds = drain
         let logger = Logger(label: "streamsmote.replay")
-        let replayer = Replayer(settings: settings, logger: logger) { Terminal.writeOutput("\($0)\n") }
+        let replayer = Replayer(settings: settings, logger: logger, onFinish: { Terminal.writeOutput("\($0)\n") })
         try await ServiceGroup.finishing(replayer, logger: logger).run()
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 
 /// The `streamsmote` command line: each subcommand parses its options and makes one call
 /// into `StreamSMOTEService`.
@@ -12,4 +13,20 @@ struct StreamSMOTECommand: AsyncParsableCommand {
             KeygenCommand.self, DemoCommand.self, StateCommand.self,
         ]
     )
+
+    /// Logs go to standard error, so that standard output carries only what a command
+    /// prints as its result (a summary, events, JSON).
+    static func main() async {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
