@@ -129,7 +129,11 @@ final class ReceiveStage {
                 break
             }
             if batch.count > 0 {
-                try BatchHandoff.send(index, over: link)
+                guard try BatchHandoff.send(index, over: link) else {
+                    // Only a stopped engine thread refuses a batch; its error ends the daemon.
+                    logger.error("the engine thread is gone; input stops")
+                    break
+                }
             } else {
                 free.append(index)
             }
