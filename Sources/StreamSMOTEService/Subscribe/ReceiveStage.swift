@@ -38,6 +38,8 @@ final class ReceiveStage {
     private var lost: UInt64 = 0
     private var deadLettered = 0
     private var lastFlush: UInt64 = 0
+    /// Monotonic and wall-clock arrival time of the batch being drained.
+    private var batchArrival: (UInt64, Double)?
 
     init(
         configuration: DaemonConfiguration, context: Context, handoff: BatchHandoff, metrics: ServiceMetrics,
@@ -121,6 +123,10 @@ final class ReceiveStage {
             let batch = handoff.pool[Int(index)]
             batch.removeAll()
             do {
+                // One clock reading per batch: messages after the first were already queued
+                // when it arrived, so they share its arrival time (two clock calls per event
+                // were 7 % of the daemon's time at full rate).
+                batchArrival = nil
                 _ = try input.drain(limit: configuration.batchSize, into: frames) { message in
                     self.accept(message, into: batch)
                 }
@@ -153,7 +159,11 @@ final class ReceiveStage {
 
     /// Decodes one message into `batch`, or rejects it.
     private func accept(_ message: MultipartMessage, into batch: EventBatch) {
-        let arrival = Clock.monotonicNanoseconds()
+        let (arrival, arrivalEpoch) = batchArrival ?? {
+            let now = (Clock.monotonicNanoseconds(), Clock.epochSeconds())
+            batchArrival = now
+            return now
+        }()
         guard message.count == 2 else {
             reject(message, EventRejection(.malformed, "expected 2 frames (topic, payload), got \(message.count)"), arrival)
             return
@@ -167,7 +177,7 @@ final class ReceiveStage {
             if let seq = event.seq {
                 lost &+= message[0].withUnsafeBytes { sequences.record(topic: $0, seq: seq) }
             }
-            batch.append(event, timestamp: event.ts ?? Clock.epochSeconds(), arrival: arrival, payload: payload)
+            batch.append(event, timestamp: event.ts ?? arrivalEpoch, arrival: arrival, payload: payload)
             return nil
         }
         if let outcome { reject(message, outcome, arrival) }
