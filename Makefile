@@ -24,7 +24,7 @@ system-deps:
 	@if ! pkg-config --exists libzmq 2>/dev/null; then \
 		echo "installing libzmq3-dev and pkg-config"; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libzmq3-dev pkg-config; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libzmq3-dev pkg-config; \
 	fi
 
 python-deps:
