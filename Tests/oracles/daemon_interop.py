@@ -10,9 +10,7 @@ Exits 1 on any failure. Usage: daemon_interop.py PATH/TO/streamsmote
 import json
 import os
 import pathlib
-import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,7 +19,9 @@ import time
 import zmq
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "examples"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import streamsmote_pb2  # noqa: E402
+from _daemon_support import connect_pair, free_port, make_feed, start_daemon  # noqa: E402
 
 BINARY = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("STREAMSMOTE_BIN", "streamsmote")
 failures = []
@@ -31,23 +31,6 @@ def check(ok, what):
     print(("ok   " if ok else "FAIL ") + what, flush=True)
     if not ok:
         failures.append(what)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def make_feed(count, seed):
-    rng = random.Random(seed)
-    events = []
-    for i in range(count):
-        minority = rng.random() < 0.1
-        centre = (3.0 if rng.random() < 0.5 else -3.0) if minority else 0.0
-        events.append({"id": f"py-{i}", "seq": i + 1, "label": "fraud" if minority else "legit",
-                       "features": [centre + rng.uniform(-1, 1) for _ in range(4)]})
-    return events
 
 
 def encode(event, codec):
@@ -69,37 +52,14 @@ def decode(payload, codec):
     return event
 
 
-def start_daemon(extra):
+def start(extra):
     inp, out = free_port(), free_port()
-    process = subprocess.Popen(
-        [BINARY, "run", "--sub-bind", f"tcp://127.0.0.1:{inp}", "--pub", f"tcp://127.0.0.1:{out}", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    return process, inp, out
-
-
-def connect_pair(ctx, inp, out):
-    """An output SUB with a completed handshake, and an input XPUB that saw the daemon subscribe."""
-    sub = ctx.socket(zmq.SUB)
-    sub.setsockopt(zmq.SUBSCRIBE, b"")
-    sub.setsockopt(zmq.RCVHWM, 0)
-    monitor = sub.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED)
-    deadline = time.monotonic() + 15
-    sub.connect(f"tcp://127.0.0.1:{out}")
-    monitor.setsockopt(zmq.RCVTIMEO, 15000)
-    monitor.recv_multipart()
-    sub.disable_monitor()
-    time.sleep(0.1)
-    pub = ctx.socket(zmq.XPUB)
-    pub.setsockopt(zmq.SNDHWM, 0)
-    pub.connect(f"tcp://127.0.0.1:{inp}")
-    pub.setsockopt(zmq.RCVTIMEO, max(1, int((deadline - time.monotonic()) * 1000)))
-    pub.recv()  # the daemon's subscription
-    return pub, sub
+    return start_daemon(BINARY, inp, out, extra), inp, out
 
 
 def round_trip(codec):
     window, ratio = 500, 0.5
-    process, inp, out = start_daemon(["--codec", codec, "--forward-real", "--ratio", str(ratio),
+    process, inp, out = start(["--codec", codec, "--forward-real", "--ratio", str(ratio),
                                       "--window-events", str(window), "--minority", "fraud", "--seed", "4"])
     ctx = zmq.Context()
     try:
@@ -160,7 +120,7 @@ def round_trip(codec):
 
 
 def sigterm_under_load():
-    process, inp, out = start_daemon(["--forward-real", "--ratio", "1", "--window-events", "5000"])
+    process, inp, out = start(["--forward-real", "--ratio", "1", "--window-events", "5000"])
     ctx = zmq.Context()
     stop = threading.Event()
     sent = [0]
