@@ -81,6 +81,56 @@ struct EngineSnapshotTests {
         }
     }
 
+    @Test("a restored SMOTE-NC engine (categories, penalty, statistics) continues exactly as the original",
+          arguments: [0.0, 0.05])
+    func restoredSMOTENCContinuesIdentically(tolerance: Double) throws {
+        try withEvery("seed", in: UInt64(1)...8) { seed in
+            var settings = EngineConfiguration(dimension: 3)
+            settings.window = .events(300)
+            settings.reservoirCapacity = 60
+            settings.ratio = 0.5
+            settings.variant = .smotenc
+            settings.categoricalCount = 2
+            settings.categoricalPenaltyTolerance = tolerance
+            settings.minorityLabels = ["fraud"]
+            settings.seed = seed
+            var original = ResamplingEngine(configuration: settings)
+            var random = TestRandom(seed &+ 100)
+            func next(_ n: Int) -> (String, String, Double, [Float], [String]) {
+                let (id, label, time, features) = Self.event(n, &random, dimension: 3)
+                let categories = ["c\(random.int(4))", "k\(random.int(3))"]
+                return (id, label == "chargeback" ? "fraud" : label, time, features, categories)
+            }
+            var batch = SyntheticBatch(dimension: 3, categoricalCount: 2)
+            let cut = 250 + random.int(400)
+            for n in 0..<cut {
+                let (id, label, time, features, categories) = next(n)
+                try original.ingest(id: id, label: label, timestamp: time, features: features, categories: categories, into: &batch)
+            }
+            batch.removeAll()
+            let snapshot = original.snapshot()
+            #expect(!snapshot.categoryValues.isEmpty)
+            var restored = try ResamplingEngine(restoring: snapshot)
+            restored.checkInvariants()
+            #expect(restored.snapshot() == snapshot)
+            var other = SyntheticBatch(dimension: 3, categoricalCount: 2)
+            var expected = Output(), actual = Output()
+            var expectedCategories: [String] = [], actualCategories: [String] = []
+            for n in cut..<(cut + 500) {
+                let (id, label, time, features, categories) = next(n)
+                try original.ingest(id: id, label: label, timestamp: time, features: features, categories: categories, into: &batch)
+                try restored.ingest(id: id, label: label, timestamp: time, features: features, categories: categories, into: &other)
+                expectedCategories += Array(batch.categories)
+                actualCategories += Array(other.categories)
+                expected.take(&batch)
+                actual.take(&other)
+            }
+            #expect(!expected.gaps.isEmpty)
+            #expect(actual == expected, "seed \(seed): SMOTE-NC outputs diverge after restoring at event \(cut)")
+            #expect(actualCategories == expectedCategories)
+        }
+    }
+
     @Test("inconsistent snapshots are refused, not half restored")
     func damagedSnapshotsAreRefused() throws {
         var settings = EngineConfiguration(dimension: 2)

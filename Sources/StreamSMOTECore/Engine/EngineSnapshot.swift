@@ -35,6 +35,27 @@ public struct EngineSnapshot: Sendable, Equatable {
     public var emitted: [Int]
     /// Both generators.
     public var random: EngineRandomState
+    /// SMOTE-NC: per categorical feature, its values in code order (so codes come back the
+    /// same); per reservoir, its members' codes (member-major), the categorical penalty its
+    /// graph uses, and its running statistics as recorded (count, means, squared deviations).
+    public var categoryValues: [[String]] = []
+    public var reservoirCategoryCodes: [[Int32]] = []
+    public var reservoirPenalties: [Float] = []
+    public var reservoirStatistics: [(count: Int, means: [Double], squaredDeviations: [Double])] = []
+
+    public static func == (lhs: EngineSnapshot, rhs: EngineSnapshot) -> Bool {
+        lhs.configuration == rhs.configuration && lhs.labels == rhs.labels && lhs.oldestSerial == rhs.oldestSerial
+            && lhs.watermark.bitPattern == rhs.watermark.bitPattern && lhs.entryClasses == rhs.entryClasses
+            && lhs.entryTimestamps == rhs.entryTimestamps && lhs.entryCredits == rhs.entryCredits
+            && lhs.reservoirSerials == rhs.reservoirSerials && lhs.reservoirIDs == rhs.reservoirIDs
+            && lhs.reservoirFeatures == rhs.reservoirFeatures && lhs.majoritySerials == rhs.majoritySerials
+            && lhs.majorityFeatures == rhs.majorityFeatures && lhs.emitted == rhs.emitted && lhs.random == rhs.random
+            && lhs.categoryValues == rhs.categoryValues && lhs.reservoirCategoryCodes == rhs.reservoirCategoryCodes
+            && lhs.reservoirPenalties == rhs.reservoirPenalties
+            && lhs.reservoirStatistics.map(\.count) == rhs.reservoirStatistics.map(\.count)
+            && lhs.reservoirStatistics.map(\.means) == rhs.reservoirStatistics.map(\.means)
+            && lhs.reservoirStatistics.map(\.squaredDeviations) == rhs.reservoirStatistics.map(\.squaredDeviations)
+    }
 
     /// Creates a snapshot from its parts (the service layer's reader uses this).
     public init(
@@ -91,13 +112,30 @@ extension ResamplingEngine {
             majoritySerials.append(majoritySample.serial(of: Int(slot)))
             majorityFeatures.append(contentsOf: majoritySample.points.row(Int(slot)))
         }
-        return EngineSnapshot(
+        var snapshot = EngineSnapshot(
             configuration: configuration, labels: Array(labels), oldestSerial: window.oldestSerial,
             watermark: window.watermark, entryClasses: entries.map(\.classIndex),
             entryTimestamps: entries.map(\.timestamp), entryCredits: entries.map(\.credits),
             reservoirSerials: serials, reservoirIDs: ids, reservoirFeatures: features,
             majoritySerials: majoritySerials, majorityFeatures: majorityFeatures, emitted: Array(emitted),
             random: randomState)
+        if configuration.variant == .smotenc {
+            snapshot.categoryValues = categoryDictionaries.map { Array($0.values) }
+            for reservoir in reservoirs {
+                let graph = reservoir.graph
+                var codes: [Int32] = []
+                for offset in 0..<reservoir.count {
+                    let slot = Int(reservoir.member(at: offset).slot)
+                    for i in 0..<graph.categoricalCount { codes.append(graph.categoryCode(of: slot, at: i)) }
+                }
+                snapshot.reservoirCategoryCodes.append(codes)
+                snapshot.reservoirPenalties.append(graph.categoricalPenalty)
+                let statistics = reservoir.statistics ?? RunningStatistics(dimension: configuration.dimension)
+                snapshot.reservoirStatistics.append(
+                    (statistics.count, Array(statistics.means), Array(statistics.squaredDeviations)))
+            }
+        }
+        return snapshot
     }
 
     /// Restores an engine from `snapshot`, rebuilding its neighbour graphs.
@@ -110,9 +148,22 @@ extension ResamplingEngine {
         let configuration = snapshot.configuration
         guard configuration.dimension > 0, configuration.k >= 1, configuration.ratio > 0,
               configuration.reservoirCapacity >= 1 else { throw SnapshotError("invalid configuration") }
-        // Snapshots do not carry SMOTE-NC's categorical values yet.
-        guard configuration.variant != .smotenc else { throw SnapshotError("SMOTE-NC state cannot be restored yet") }
         self.init(configuration: configuration)
+        let categorical = configuration.variant == .smotenc ? configuration.categoricalCount : 0
+        if categorical > 0 {
+            guard snapshot.categoryValues.count == categorical,
+                  snapshot.reservoirCategoryCodes.count == snapshot.reservoirSerials.count,
+                  snapshot.reservoirPenalties.count == snapshot.reservoirSerials.count,
+                  snapshot.reservoirStatistics.count == snapshot.reservoirSerials.count
+            else { throw SnapshotError("SMOTE-NC categorical state is missing or inconsistent") }
+            // Interning the values in code order gives every value its original code.
+            for (i, values) in snapshot.categoryValues.enumerated() {
+                for value in values { _ = categoryDictionaries[i].code(of: value) }
+                guard categoryDictionaries[i].values.count == values.count else {
+                    throw SnapshotError("categorical feature \(i) lists a value twice")
+                }
+            }
+        }
         let d = configuration.dimension
         // Classes in their original order (configured minority labels come first either way).
         guard snapshot.labels.count <= configuration.maxClasses,
@@ -160,10 +211,31 @@ extension ResamplingEngine {
                     throw SnapshotError("reservoir \(r) member \(m) is not an event of its class in the window")
                 }
                 previous = serial
-                let slot = rows.withUnsafeBufferPointer { all in
-                    reservoirs[r].insert(
-                        id: ids[m], features: UnsafeBufferPointer(rebasing: all[(m * d)..<((m + 1) * d)]), serial: serial
-                    ).slot
+                let slot: Int
+                if categorical > 0 {
+                    let codes = snapshot.reservoirCategoryCodes[r]
+                    guard codes.count == serials.count * categorical else {
+                        throw SnapshotError("reservoir \(r) category codes differ in length")
+                    }
+                    let range = (m * categorical)..<((m + 1) * categorical)
+                    guard codes[range].allSatisfy({ $0 >= 0 }),
+                          zip(codes[range], categoryDictionaries).allSatisfy({ Int($0) < $1.values.count }) else {
+                        throw SnapshotError("reservoir \(r) member \(m) has an unknown category code")
+                    }
+                    slot = rows.withUnsafeBufferPointer { all in
+                        codes.withUnsafeBufferPointer { allCodes in
+                            reservoirs[r].insert(
+                                id: ids[m], features: UnsafeBufferPointer(rebasing: all[(m * d)..<((m + 1) * d)]),
+                                serial: serial, categoryCodes: UnsafeBufferPointer(rebasing: allCodes[range])
+                            ).slot
+                        }
+                    }
+                } else {
+                    slot = rows.withUnsafeBufferPointer { all in
+                        reservoirs[r].insert(
+                            id: ids[m], features: UnsafeBufferPointer(rebasing: all[(m * d)..<((m + 1) * d)]), serial: serial
+                        ).slot
+                    }
                 }
                 window[serial: serial].reservoirSlot = Int32(slot)
             }
@@ -181,6 +253,21 @@ extension ResamplingEngine {
                 majoritySample.restore(UnsafeBufferPointer(rebasing: all[(m * d)..<((m + 1) * d)]), serial: serial)
             }
             window[serial: serial].majoritySlot = Int32(slot)
+        }
+        if categorical > 0 {
+            // The graph uses the penalty it had; the statistics continue from their recorded
+            // values (re-adding the members would round differently), so the next penalty
+            // refresh decides exactly as the original would.
+            for r in reservoirs.indices {
+                let saved = snapshot.reservoirStatistics[r]
+                guard saved.means.count == d, saved.squaredDeviations.count == d, saved.count == reservoirs[r].count,
+                      snapshot.reservoirPenalties[r] >= 0, snapshot.reservoirPenalties[r].isFinite else {
+                    throw SnapshotError("reservoir \(r) statistics are inconsistent")
+                }
+                reservoirs[r].statistics = RunningStatistics(
+                    count: saved.count, means: saved.means, squaredDeviations: saved.squaredDeviations)
+                reservoirs[r].restorePenalty(snapshot.reservoirPenalties[r])
+            }
         }
         guard snapshot.emitted.count == labels.count, snapshot.emitted.allSatisfy({ $0 >= 0 }) else {
             throw SnapshotError("per-class counters do not match the classes")

@@ -25,7 +25,7 @@ public struct MinorityReservoir: Sendable {
     var serials: ContiguousArray<UInt64> = []
     /// Per-feature running mean and variance of the members, kept for SMOTE-NC's penalty
     /// (`nil` unless the reservoir has categorical features).
-    public private(set) var statistics: RunningStatistics?
+    public internal(set) var statistics: RunningStatistics?
 
     /// Creates an empty reservoir.
     /// - Parameter categoricalCount: category codes per sample (SMOTE-NC); with any, the
@@ -108,6 +108,11 @@ public struct MinorityReservoir: Sendable {
         if Double(abs(penalty - current)) <= tolerance * Double(max(penalty, current)) { return false }
         graph.rebuild(categoricalPenalty: penalty)
         return true
+    }
+
+    /// Rebuilds the graph with a recorded categorical penalty (restoring a snapshot).
+    mutating func restorePenalty(_ penalty: Float) {
+        if penalty != graph.categoricalPenalty { graph.rebuild(categoricalPenalty: penalty) }
     }
 
     /// Checks the FIFO against the graph, then the graph itself (traps on violation).

@@ -15,6 +15,15 @@ public struct RunningStatistics: Sendable {
     public private(set) var squaredDeviations: ContiguousArray<Double>
     var sortScratch: ContiguousArray<Double> = []
 
+    /// Restores statistics exactly as a snapshot recorded them.
+    public init(count: Int, means: [Double], squaredDeviations: [Double]) {
+        precondition(count >= 0 && means.count == squaredDeviations.count, "inconsistent statistics")
+        self.count = count
+        self.means = ContiguousArray(means)
+        self.squaredDeviations = ContiguousArray(squaredDeviations)
+        sortScratch.reserveCapacity(means.count)
+    }
+
     /// Creates empty statistics over `dimension` features.
     public init(dimension: Int) {
         means = ContiguousArray(repeating: 0, count: dimension)

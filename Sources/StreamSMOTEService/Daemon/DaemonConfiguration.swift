@@ -113,11 +113,6 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if mNeighbors < 1 { throw fail("--m-neighbors must be at least 1") }
         if variant == .smotenc && (categories ?? 0) < 1 { throw fail("--variant smotenc needs --categories N (N ≥ 1)") }
         if variant != .smotenc && categories != nil { throw fail("--categories is for --variant smotenc") }
-        if variant == .smotenc && state != nil {
-            // Snapshots do not carry categorical values yet; refusing here beats a snapshot
-            // that the next start would refuse.
-            throw fail("--state is not supported with --variant smotenc yet")
-        }
         if let cap = maxSyntheticPerEvent, cap < 0 { throw fail("--max-synthetic-per-event must not be negative") }
         if let dimension, dimension < 1 { throw fail("--dimension must be at least 1") }
         if let featureWeights {

@@ -82,7 +82,7 @@ public struct DaemonSnapshot: Sendable, Equatable {
 /// description, which a restore compares with the current settings.
 public enum SnapshotFile {
     /// The format version written.
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
     static let magic = Array("SSMTSNAP".utf8)
     /// The file name inside the state directory.
     public static let fileName = "snapshot.bin"
@@ -129,6 +129,18 @@ public enum SnapshotFile {
         for word in [random.smote.s0, random.smote.s1, random.smote.s2, random.smote.s3,
                      random.sampling.s0, random.sampling.s1, random.sampling.s2, random.sampling.s3] {
             payload.write(word)
+        }
+        // Version 2: SMOTE-NC's categorical state (empty for the other variants).
+        payload.write(UInt64(engine.categoryValues.count))
+        for values in engine.categoryValues { payload.write(values) }
+        payload.write(UInt64(engine.reservoirCategoryCodes.count))
+        for codes in engine.reservoirCategoryCodes { payload.write(codes) }
+        payload.write(engine.reservoirPenalties)
+        payload.write(UInt64(engine.reservoirStatistics.count))
+        for statistics in engine.reservoirStatistics {
+            payload.write(UInt64(statistics.count))
+            payload.write(statistics.means)
+            payload.write(statistics.squaredDeviations)
         }
         var file = BinaryWriter()
         for byte in magic { file.write(byte) }
@@ -213,6 +225,17 @@ public enum SnapshotFile {
         let emitted = try reader.readArray(of: UInt64.self)
         var words: [UInt64] = []
         for _ in 0..<8 { words.append(try reader.read(UInt64.self)) }
+        var categoryValues: [[String]] = []
+        for _ in 0..<(try reader.readCount(minimumSize: 8)) { categoryValues.append(try reader.readStrings()) }
+        var categoryCodes: [[Int32]] = []
+        for _ in 0..<(try reader.readCount(minimumSize: 8)) { categoryCodes.append(try reader.readArray(of: Int32.self)) }
+        let penalties = try reader.readFloats()
+        var statistics: [(count: Int, means: [Double], squaredDeviations: [Double])] = []
+        for _ in 0..<(try reader.readCount(minimumSize: 24)) {
+            let count = try reader.read(UInt64.self)
+            guard count < 1 << 40 else { throw .invalid("statistics count out of range") }
+            statistics.append((Int(count), try reader.readDoubles(), try reader.readDoubles()))
+        }
         guard reader.remaining == 0 else { throw .invalid("\(reader.remaining) bytes after the end") }
         guard emitted.allSatisfy({ $0 < UInt64(Int.max) }) else { throw .invalid("counter out of range") }
         let random = EngineRandomState(
@@ -224,7 +247,12 @@ public enum SnapshotFile {
             reservoirSerials: serials, reservoirIDs: ids, reservoirFeatures: features,
             majoritySerials: majoritySerials, majorityFeatures: majorityFeatures,
             emitted: emitted.map { Int($0) }, random: random)
-        return (DaemonSnapshot(engine: engine, syntheticSerial: syntheticSerial, sequences: sequences), saved)
+        var withCategories = engine
+        withCategories.categoryValues = categoryValues
+        withCategories.reservoirCategoryCodes = categoryCodes
+        withCategories.reservoirPenalties = penalties
+        withCategories.reservoirStatistics = statistics
+        return (DaemonSnapshot(engine: withCategories, syntheticSerial: syntheticSerial, sequences: sequences), saved)
     }
 
     /// Writes `bytes` to `directory/snapshot.bin` atomically and durably.
