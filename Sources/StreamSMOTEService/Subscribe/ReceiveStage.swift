@@ -38,6 +38,7 @@ final class ReceiveStage {
     private var lost: UInt64 = 0
     private var deadLettered = 0
     private var lastFlush: UInt64 = 0
+    private var peers = DroppedPeerWatch()
     /// Monotonic and wall-clock arrival time of the batch being drained.
     private var batchArrival: (UInt64, Double)?
 
@@ -87,7 +88,11 @@ final class ReceiveStage {
         }
         let monitor = configuration.subscribe.isEmpty
             ? nil
-            : try SocketMonitor(input, events: [.disconnected], address: "inproc://streamsmote-input-monitor-\(ObjectIdentifier(self).hashValue)")
+            : try SocketMonitor(
+                input,
+                events: [.disconnected, .connectRetried, .connectDelayed, .connected,
+                         .handshakeFailedProtocol, .handshakeFailedAuth, .handshakeFailedNoDetail],
+                address: "inproc://streamsmote-input-monitor-\(ObjectIdentifier(self).hashValue)")
         defer { monitor?.close() }
         for endpoint in configuration.subscribeBind {
             let bound = try input.bind(endpoint)
@@ -122,14 +127,16 @@ final class ReceiveStage {
             let index = free.removeLast()
             let batch = handoff.pool[Int(index)]
             batch.removeAll()
+            var drained = false
             do {
                 // One clock reading per batch: messages after the first were already queued
                 // when it arrived, so they share its arrival time (two clock calls per event
                 // were 7 % of the daemon's time at full rate).
                 batchArrival = nil
-                _ = try input.drain(limit: configuration.batchSize, into: frames) { message in
+                let taken = try input.drain(limit: configuration.batchSize, into: frames) { message in
                     self.accept(message, into: batch)
                 }
+                drained = taken < configuration.batchSize
             } catch let error as ZMQError where error.code == .terminated {
                 free.append(index)
                 break
@@ -143,7 +150,7 @@ final class ReceiveStage {
             } else {
                 free.append(index)
             }
-            if let monitor { try reconnectDroppedPeers(input: input, monitor: monitor) }
+            if let monitor { try watchPeers(input: input, monitor: monitor, drained: drained) }
             // Metrics and the snapshot's seq positions are shared state: publish them ten
             // times a second, not per batch (at low rates a batch is one event).
             let now = Clock.monotonicNanoseconds()
@@ -196,25 +203,36 @@ final class ReceiveStage {
         if ok { deadLettered += 1 }
     }
 
-    /// libzmq ends a connection for good when a peer sends a frame over MAXMSGSIZE (a
-    /// protocol error is not retried). A disconnect whose endpoint can no longer be
-    /// disconnected is such an end: count it as an oversize rejection and connect again.
-    private func reconnectDroppedPeers(input: Socket, monitor: SocketMonitor) throws {
+    /// Follows the input's connection events and connects again only the endpoints whose
+    /// session libzmq destroyed (see ``DroppedPeerWatch``); an ordinary disconnect is left to
+    /// libzmq's own reconnect, which keeps every message already queued.
+    private func watchPeers(input: Socket, monitor: SocketMonitor, drained: Bool) throws {
+        let now = Clock.monotonicNanoseconds()
         while let event = try monitor.next(timeout: 0) {
-            guard event.kind.contains(.disconnected), let endpoint = connectEndpoint(matching: event.endpoint) else {
-                continue
+            guard let endpoint = connectEndpoint(matching: event.endpoint) else { continue }
+            if event.kind.contains(.disconnected) {
+                peers.disconnected(endpoint, now: now)
+            } else if !event.kind.isDisjoint(with: [.handshakeFailedProtocol, .handshakeFailedAuth, .handshakeFailedNoDetail]) {
+                peers.handshakeFailed(endpoint, now: now)
+            } else if !event.kind.isDisjoint(with: [.connectRetried, .connectDelayed, .connected]) {
+                peers.reconnecting(endpoint)
             }
-            do {
-                try input.disconnect(endpoint)
-                try input.connect(endpoint)
-            } catch {
-                // The session is gone: libzmq dropped the peer itself.
+        }
+        guard drained else { return }
+        for case .reconnect(let endpoint, let failedHandshake) in peers.inputDrained(now: now) {
+            // The session is terminating (libzmq may still list it, so disconnect it first).
+            // Nothing is queued for it: the input is empty and no engine is attached before
+            // a retry, so even a session merely slow to report its retry loses nothing here.
+            try? input.disconnect(endpoint)
+            try input.connect(endpoint)
+            if failedHandshake {
+                logger.warning("the handshake with \(endpoint) failed; connecting again", metadata: ["input.endpoint": .string(endpoint)])
+            } else {
                 rejected[.oversize, default: 0] += 1
                 log.reject(
                     reason: RejectionReason.oversize.rawValue,
-                    message: "a frame from \(endpoint) exceeded \(Self.hardLimit(configuration)) bytes; reconnecting",
-                    now: Clock.monotonicNanoseconds())
-                try input.connect(endpoint)
+                    message: "a frame from \(endpoint) exceeded \(Self.hardLimit(configuration)) bytes; libzmq dropped the connection; reconnecting",
+                    now: now)
             }
         }
     }
