@@ -178,16 +178,16 @@ struct PipelineBenchmark: AsyncParsableCommand {
             middle = relayTask
         case .daemon:
             var settings = DaemonConfiguration()
-            settings.subscribe = [input]
-            settings.publish = "tcp://127.0.0.1:*"
-            settings.codec = codec
-            settings.forwardReal = true
-            settings.ratio = 0.1
-            settings.minority = ["fraud"]
-            if let address = getenv("BENCH_DAEMON_METRICS") { settings.metrics = String(cString: address) }
-            settings.windowEvents = 50_000
-            settings.receiveHighWaterMark = 0
-            settings.sendHighWaterMark = 0
+            settings.input.subscribe = [input]
+            settings.output.publish = "tcp://127.0.0.1:*"
+            settings.input.codec = codec
+            settings.output.forwardReal = true
+            settings.engine.ratio = 0.1
+            settings.engine.minorityLabels = ["fraud"]
+            if let address = getenv("BENCH_DAEMON_METRICS") { settings.service.metrics = String(cString: address) }
+            settings.engine.window = .events(50_000)
+            settings.input.receiveHighWaterMark = 0
+            settings.output.sendHighWaterMark = 0
             var logger = Logger(label: "bench")
             logger.logLevel = getenv("BENCH_DAEMON_LOG") != nil ? .debug : .error
             let daemon = Daemon(configuration: settings, logger: logger) { endpoints in

@@ -53,7 +53,7 @@ struct CodecFixtureTests {
             #expect(CodecFixtures.expectedReason(name) != nil, "\(name)")
             #expect(name.hasSuffix(".json") || name.hasSuffix(".pb"), "\(name)")
         }
-        for reason in RejectionReason.allCases {
+        for reason in RejectionReason.decoderReasons {
             for suffix in [".json", ".pb"] {
                 #expect(
                     Self.hostile.contains { $0.hasSuffix(suffix) && CodecFixtures.expectedReason($0) == reason },

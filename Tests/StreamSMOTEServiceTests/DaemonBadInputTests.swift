@@ -24,11 +24,11 @@ struct DaemonBadInputTests {
         var feed = SyntheticFeed(seed: 21)
         let events = (0..<600).map { feed.next(index: $0) }
         let messages = try await withDaemon({ settings in
-            settings.labels = ["legit", "fraud"]
-            settings.dimension = 4
-            settings.maxPayloadBytes = 1_024
-            settings.forwardReal = true
-            settings.metrics = "127.0.0.1:0"
+            settings.input.labels = ["legit", "fraud"]
+            settings.input.dimension = 4
+            settings.input.maxPayloadBytes = 1_024
+            settings.output.forwardReal = true
+            settings.service.metrics = "127.0.0.1:0"
         }, scenario: { publisher, subscriber in
             for (n, event) in events.enumerated() {
                 try publisher.send(topic: "tx", payload: jsonEvent(id: event.id, label: event.label, features: event.features))
@@ -73,8 +73,8 @@ struct DaemonBadInputTests {
         let skipped: Set<Int> = [10, 11, 12, 150, 299]
         let sent = events.indices.filter { !skipped.contains($0) }
         _ = try await withDaemon({ settings in
-            settings.forwardReal = true
-            settings.metrics = "127.0.0.1:0"
+            settings.output.forwardReal = true
+            settings.service.metrics = "127.0.0.1:0"
         }, scenario: { publisher, subscriber in
             for n in sent {
                 let event = events[n]

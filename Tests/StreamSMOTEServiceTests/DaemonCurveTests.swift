@@ -57,9 +57,9 @@ struct DaemonCurveTests {
         let harness: DaemonHarness
         do {
             harness = try await DaemonHarness({ settings in
-                settings.forwardReal = true
-                settings.curveSecretKey = directory + "/server.key"
-                settings.curveAllow = directory + "/allow"
+                settings.output.forwardReal = true
+                settings.output.curveSecretKey = directory + "/server.key"
+                settings.output.curveAllow = directory + "/allow"
             }, input: try await input.value())
         } catch {
             output.put("tcp://127.0.0.1:1")  // unblocks the scenario thread
@@ -79,14 +79,14 @@ struct DaemonCurveTests {
         try "not-a-key\n".write(toFile: directory + "/allow", atomically: true, encoding: .utf8)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        for configure in [{ (s: inout DaemonConfiguration) in s.curveAllow = directory + "/allow" },
+        for configure in [{ (s: inout DaemonConfiguration) in s.output.curveAllow = directory + "/allow" },
                           { (s: inout DaemonConfiguration) in
-                              s.curveSecretKey = directory + "/server.key"
-                              s.curveAllow = directory + "/allow"
+                              s.output.curveSecretKey = directory + "/server.key"
+                              s.output.curveAllow = directory + "/allow"
                           }] {
             var settings = DaemonConfiguration()
-            settings.subscribe = ["tcp://127.0.0.1:1"]
-            settings.publish = "tcp://127.0.0.1:*"
+            settings.input.subscribe = ["tcp://127.0.0.1:1"]
+            settings.output.publish = "tcp://127.0.0.1:*"
             configure(&settings)
             await #expect(throws: ServiceError.self) { try await Daemon(configuration: settings, logger: logger).run() }
         }

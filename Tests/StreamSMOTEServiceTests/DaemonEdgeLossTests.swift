@@ -49,10 +49,10 @@ struct DaemonEdgeLossTests {
             try Self.publishAndLeave(payloads, bound: bound)
         }
         let harness = try await DaemonHarness({ settings in
-            settings.minority = ["fraud"]
-            settings.ratio = 0.5
-            settings.forwardReal = true
-            settings.metrics = "127.0.0.1:0"
+            settings.engine.minorityLabels = ["fraud"]
+            settings.engine.ratio = 0.5
+            settings.output.forwardReal = true
+            settings.service.metrics = "127.0.0.1:0"
         }, input: try await bound.value())
         let received = try await SocketThread.run(name: "test-output") {
             let subscriber = try OutputSubscriber(harness.context, endpoint: harness.output, topics: ["real."])
@@ -73,8 +73,8 @@ extension DaemonEdgeLossTests {
         var feed = SyntheticFeed(seed: 5)
         let events = (0..<200).map { feed.next(index: $0) }
         let forwarded = try await withDaemon({ settings in
-            settings.forwardReal = true
-            settings.metrics = "127.0.0.1:0"
+            settings.output.forwardReal = true
+            settings.service.metrics = "127.0.0.1:0"
         }, scenario: { publisher, subscriber in
             for event in events[..<100] {
                 try publisher.send(topic: "tx", payload: jsonEvent(id: event.id, label: event.label, features: event.features))

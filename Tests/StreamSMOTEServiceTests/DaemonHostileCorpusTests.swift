@@ -23,12 +23,12 @@ struct DaemonHostileCorpusTests {
             return bytes
         }
         let messages = try await withDaemon({ settings in
-            settings.codec = codec
-            settings.maxPayloadBytes = 4_096
-            settings.dimension = 4
-            settings.labels = ["fraud", "legit"]
-            settings.forwardReal = true
-            settings.metrics = "127.0.0.1:0"
+            settings.input.codec = codec
+            settings.input.maxPayloadBytes = 4_096
+            settings.input.dimension = 4
+            settings.input.labels = ["fraud", "legit"]
+            settings.output.forwardReal = true
+            settings.service.metrics = "127.0.0.1:0"
         }, scenario: { publisher, subscriber in
             // Valid, hostile, valid, valid, hostile, …: every hostile payload sits between valid ones.
             for (n, payload) in valid.enumerated() {

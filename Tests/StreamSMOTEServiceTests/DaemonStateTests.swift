@@ -12,12 +12,12 @@ struct DaemonStateTests {
     }
 
     static func configure(_ settings: inout DaemonConfiguration) {
-        settings.k = 4
-        settings.ratio = 0.6
-        settings.windowEvents = 400
-        settings.reservoir = 100
-        settings.forwardReal = true
-        settings.seed = 77
+        settings.engine.k = 4
+        settings.engine.ratio = 0.6
+        settings.engine.window = .events(400)
+        settings.engine.reservoirCapacity = 100
+        settings.output.forwardReal = true
+        settings.engine.seed = 77
     }
 
     /// Publishes `events[range]` and returns, per real event forwarded, the synthetic
@@ -27,7 +27,7 @@ struct DaemonStateTests {
     ) async throws -> [[[UInt8]]] {
         let messages = try await withDaemon({ settings in
             configure(&settings)
-            settings.state = state
+            settings.service.state = state
         }, scenario: { publisher, subscriber in
             for n in range {
                 let event = events[n]
@@ -71,10 +71,10 @@ struct DaemonStateTests {
 
         func startError(_ configure: (inout DaemonConfiguration) -> Void) async -> String? {
             var settings = DaemonConfiguration()
-            settings.subscribe = ["tcp://127.0.0.1:1"]
-            settings.publish = "tcp://127.0.0.1:*"
+            settings.input.subscribe = ["tcp://127.0.0.1:1"]
+            settings.output.publish = "tcp://127.0.0.1:*"
             Self.configure(&settings)
-            settings.state = directory
+            settings.service.state = directory
             configure(&settings)
             do {
                 try await Daemon(configuration: settings, logger: logger).run()
@@ -96,16 +96,16 @@ struct DaemonStateTests {
         #expect(await startError { _ in }?.contains("not a StreamSMOTE snapshot") == true)
 
         try good.write(to: URL(fileURLWithPath: path))
-        #expect(await startError { $0.k = 7 }?.contains("other settings") == true)
+        #expect(await startError { $0.engine.k = 7 }?.contains("other settings") == true)
 
         try damaged.write(to: URL(fileURLWithPath: path))
         let ready = AsyncStream<Daemon.Endpoints>.makeStream()
         var settings = DaemonConfiguration()
-        settings.subscribe = ["tcp://127.0.0.1:1"]
-        settings.publish = "tcp://127.0.0.1:*"
+        settings.input.subscribe = ["tcp://127.0.0.1:1"]
+        settings.output.publish = "tcp://127.0.0.1:*"
         Self.configure(&settings)
-        settings.state = directory
-        settings.discardState = true
+        settings.service.state = directory
+        settings.service.discardState = true
         let daemon = Daemon(configuration: settings, logger: logger) { ready.continuation.yield($0) }
         let task = Task { try await daemon.run() }
         var iterator = ready.stream.makeAsyncIterator()

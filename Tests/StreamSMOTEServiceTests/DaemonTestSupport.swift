@@ -20,8 +20,8 @@ final class DaemonHarness: Sendable {
     /// Starts a daemon connected to `input` and waits until it has bound its output.
     init(_ configure: (inout DaemonConfiguration) -> Void, input: String) async throws {
         var settings = DaemonConfiguration()
-        settings.subscribe = [input]
-        settings.publish = "tcp://127.0.0.1:*"
+        settings.input.subscribe = [input]
+        settings.output.publish = "tcp://127.0.0.1:*"
         configure(&settings)
         var logger = Logger(label: "test.daemon")
         logger.logLevel = .error

@@ -41,13 +41,13 @@ struct DaemonTests {
         let events = Self.feed(count: 4_000, seed: 11)
         let window = 1_000
         let messages = try await withDaemon({ settings in
-            settings.k = 5
-            settings.ratio = 0.5
-            settings.windowEvents = window
-            settings.reservoir = window
-            settings.minority = ["fraud"]
-            settings.forwardReal = true
-            settings.seed = 3
+            settings.engine.k = 5
+            settings.engine.ratio = 0.5
+            settings.engine.window = .events(window)
+            settings.engine.reservoirCapacity = window
+            settings.engine.minorityLabels = ["fraud"]
+            settings.output.forwardReal = true
+            settings.engine.seed = 3
         }, scenario: { publisher, subscriber in
             for (n, event) in events.enumerated() {
                 try publisher.send(topic: "tx", payload: jsonEvent(id: event.id, label: event.label, features: event.features, seq: UInt64(n + 1)))
@@ -98,10 +98,10 @@ struct DaemonTests {
         let events = Self.feed(count: 1_500, seed: 5)
         func run(seed: UInt64) async throws -> [[UInt8]] {
             let messages = try await withDaemon({ settings in
-                settings.ratio = 1
-                settings.windowEvents = 500
-                settings.forwardReal = true
-                settings.seed = seed
+                settings.engine.ratio = 1
+                settings.engine.window = .events(500)
+                settings.output.forwardReal = true
+                settings.engine.seed = seed
             }, scenario: { publisher, subscriber in
                 for event in events {
                     try publisher.send(topic: "tx", payload: jsonEvent(id: event.id, label: event.label, features: event.features))

@@ -19,16 +19,16 @@ struct ProxyShardingTests {
         let (frontend, backend) = try #require(await iterator.next())
 
         let shardA = try await DaemonHarness({ settings in
-            settings.topics = ["shard-a."]
-            settings.forwardReal = true
-            settings.minority = ["fraud"]
-            settings.ratio = 0.5
+            settings.input.topics = ["shard-a."]
+            settings.output.forwardReal = true
+            settings.engine.minorityLabels = ["fraud"]
+            settings.engine.ratio = 0.5
         }, input: backend)
         let shardB = try await DaemonHarness({ settings in
-            settings.topics = ["shard-b."]
-            settings.forwardReal = true
-            settings.minority = ["fraud"]
-            settings.ratio = 0.5
+            settings.input.topics = ["shard-b."]
+            settings.output.forwardReal = true
+            settings.engine.minorityLabels = ["fraud"]
+            settings.engine.ratio = 0.5
         }, input: backend)
 
         var feed = SyntheticFeed(seed: 17)

@@ -21,6 +21,10 @@ public enum RejectionReason: String, CaseIterable, Sendable, Hashable, Comparabl
     case featureCount
     /// The label is not in the fixed label set.
     case unknownLabel
+    /// `ts` lies more than `--max-future-skew` seconds ahead of the arrival clock: one such
+    /// event would otherwise carry the time window's clock away (checked by the receive
+    /// stage, not the decoders).
+    case futureTimestamp
 
     private var rank: Int {
         switch self {
@@ -31,8 +35,12 @@ public enum RejectionReason: String, CaseIterable, Sendable, Hashable, Comparabl
         case .nonFinite: 4
         case .featureCount: 5
         case .unknownLabel: 6
+        case .futureTimestamp: 7
         }
     }
+
+    /// The reasons the decoders give (the rest are given by the receive stage).
+    public static var decoderReasons: [RejectionReason] { allCases.filter { $0 != .futureTimestamp } }
 
     /// Orders by precedence: the smaller reason is the one reported.
     public static func < (lhs: RejectionReason, rhs: RejectionReason) -> Bool {

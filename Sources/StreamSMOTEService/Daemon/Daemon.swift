@@ -8,10 +8,13 @@ import ZeroMQ
 /// `streamsmote run`: subscribes, resamples and publishes until told to stop.
 ///
 /// Two dedicated threads do the work (never the Swift concurrency pool): the receive thread
-/// (SUB → decode → validate → batch) and the engine thread (batch → engine → encode → XPUB),
-/// joined by a bounded pool of batches. This type only starts them, serves metrics and
-/// turns a graceful shutdown (SIGTERM, SIGINT through ``ServiceGroup``) into: stop reading,
-/// publish what was read, close the sockets (flushing for up to LINGER), return.
+/// (event source → decode → validate → batch) and the engine thread (batch → engine →
+/// encode → event sink), joined by a bounded pool of batches. The transports behind the
+/// source and the sink are chosen by the endpoints' schemes (``TransportEndpoint``). This
+/// type only starts the threads, serves metrics and turns a graceful shutdown (SIGTERM,
+/// SIGINT through ``ServiceGroup``) into: stop reading, publish what was read within
+/// `--shutdown-timeout` (the rest is dropped and counted), write the final snapshot,
+/// return; or throw when the final snapshot could not be written.
 public struct Daemon: Service {
     /// What the daemon bound, once it is ready.
     public struct Endpoints: Sendable, Equatable {
@@ -26,7 +29,7 @@ public struct Daemon: Service {
     private let logger: Logger
     private let onReady: @Sendable (Endpoints) -> Void
     /// Batches in flight between the threads: enough to keep both busy, few enough that
-    /// back-pressure reaches the input socket quickly.
+    /// back-pressure reaches the input quickly.
     static let batchesInFlight = 4
 
     /// Creates a daemon.
@@ -46,12 +49,20 @@ public struct Daemon: Service {
 
     /// Runs until graceful shutdown or cancellation.
     ///
-    /// - Throws: ``ServiceError`` when a socket cannot be set up, or a stage fails.
+    /// - Throws: ``ServiceError`` when a transport cannot be set up, a stage fails, or the
+    ///   final snapshot could not be written.
     public func run() async throws {
         var configuration = self.configuration
         try configuration.validate()
+        let inputEndpoints = try (configuration.input.subscribe + configuration.input.subscribeBind).map(TransportEndpoint.init(parsing:))
+        let outputEndpoint = try TransportEndpoint(parsing: configuration.output.publish)
+        let deadLetterEndpoint = try configuration.output.deadLetter.map(TransportEndpoint.init(parsing:))
+        guard case .zeroMQ = outputEndpoint, inputEndpoints.allSatisfy({ if case .zeroMQ = $0 { true } else { false } }),
+              deadLetterEndpoint.map({ if case .zeroMQ = $0 { true } else { false } }) ?? true else {
+            throw ServiceError(.invalidConfiguration, "only ZeroMQ endpoints (tcp://, ipc://, inproc://) are supported")
+        }
         let restored = try restoreState(&configuration)
-        let curve = try CurveMaterial.load(configuration)
+        let curve = try CurveMaterial.load(input: configuration.input, output: configuration.output)
         let context: Context
         do { context = try Context(ioThreads: 1) } catch {
             throw ServiceError(.socket, "cannot create the ZeroMQ context", cause: error)
@@ -72,7 +83,7 @@ public struct Daemon: Service {
         }
         defer { zap?.stop() }
         let server: MetricsServer?
-        if let address = configuration.metrics {
+        if let address = configuration.service.metrics {
             server = try MetricsServer(address: address) { metrics.render() }
             logger.info("metrics serving", metadata: ["metrics.address": .string(server!.boundAddress)])
         } else {
@@ -81,27 +92,35 @@ public struct Daemon: Service {
         defer { server?.stop() }
 
         let stop = StopSignal()
+        let acknowledgements = AcknowledgementBoard()
         let handoff = BatchHandoff(
-            batches: Self.batchesInFlight, capacity: configuration.batchSize,
-            keepsPayloads: configuration.forwardReal,
+            batches: Self.batchesInFlight, capacity: configuration.input.batchSize,
+            keepsPayloads: configuration.output.forwardReal,
             address: "inproc://streamsmote-handoff-\(UInt64.random(in: 0...UInt64.max))")
         let (settings, logger, onReady) = (configuration, self.logger, self.onReady)
-        let board = SequenceBoard()
         let metricsAddress = server?.boundAddress
         let onEngineReady: @Sendable (String) -> Void = { onReady(Endpoints(publish: $0, metrics: metricsAddress)) }
+        // Output ids of a source without positions (ZeroMQ) live in a namespace of this run.
+        let namespace = UInt64.random(in: 1...UInt64.max)
+        let outcome = FinalOutcome()
         try await withGracefulShutdownHandler {
             try await withTaskCancellationHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         do {
                             try await SocketThread.run(name: "smote-engine") {
-                                // Each stage is made on the thread that owns its sockets.
-                                try EngineStage(
-                                    configuration: settings, context: context, handoff: handoff,
-                                    metrics: metrics, logger: logger, restored: restored?.engine,
-                                    syntheticSerial: restored?.syntheticSerial ?? 0, board: board, curve: curve,
-                                    onReady: onEngineReady
-                                ).run()
+                                // Each stage is made on the thread that owns its transport.
+                                let sink = ZeroMQSink(
+                                    context: context, endpoint: settings.output.publish,
+                                    sendHighWaterMark: settings.output.sendHighWaterMark,
+                                    blocks: settings.output.outputPolicy == .block, curve: curve, stop: stop)
+                                let stage = EngineStage(
+                                    output: settings.output, codec: settings.input.codec, engine: settings.engine,
+                                    service: settings.service, sink: sink, context: context, handoff: handoff,
+                                    metrics: metrics, logger: logger, stop: stop, acknowledgements: acknowledgements,
+                                    namespace: namespace, restored: restored, onReady: onEngineReady)
+                                try stage.run()
+                                outcome.record(clean: stage.finishedCleanly)
                             }
                         } catch {
                             // Without an engine the input must stop too.
@@ -112,10 +131,17 @@ public struct Daemon: Service {
                     group.addTask {
                         do {
                             try await SocketThread.run(name: "smote-receive") {
+                                let source = ZeroMQSource(context: context, settings: settings.input, curve: curve, logger: logger)
+                                let deadLetter = settings.output.deadLetter.map { endpoint in
+                                    ZeroMQSink(
+                                        context: context, endpoint: endpoint,
+                                        sendHighWaterMark: settings.output.sendHighWaterMark, blocks: false, curve: curve,
+                                        stop: stop)
+                                }
                                 try ReceiveStage(
-                                    configuration: settings, context: context, handoff: handoff,
-                                    metrics: metrics, stop: stop, board: board,
-                                    restoredSequences: restored?.sequences ?? [], curve: curve, logger: logger
+                                    settings: settings.input, source: source, deadLetter: deadLetter, context: context,
+                                    handoff: handoff, metrics: metrics, stop: stop, acknowledgements: acknowledgements,
+                                    namespace: namespace, restoredPosition: restored?.inputPosition ?? 0, logger: logger
                                 ).run()
                             }
                         } catch {
@@ -126,11 +152,16 @@ public struct Daemon: Service {
                     try await group.waitForAll()
                 }
             } onCancel: {
-                stop.request()
+                stop.request(within: settings.service.shutdownTimeout)
             }
         } onGracefulShutdown: {
-            logger.info("stopping: finishing what was received")
-            stop.request()
+            logger.info("stopping: finishing what was received", metadata: [
+                "shutdown.timeout": .stringConvertible(settings.service.shutdownTimeout)
+            ])
+            stop.request(within: settings.service.shutdownTimeout)
+        }
+        guard outcome.clean else {
+            throw ServiceError(.state, "stopped, but the final snapshot could not be written (see the log)")
         }
         logger.info("stopped")
     }
@@ -140,10 +171,8 @@ public struct Daemon: Service {
     ///
     /// - Throws: ``ServiceError`` with code `state` for a snapshot that is damaged, foreign,
     ///   or made with other settings, unless `--discard-state` moves it aside.
-    private func restoreState(
-        _ configuration: inout DaemonConfiguration
-    ) throws(ServiceError) -> (engine: ResamplingEngine, syntheticSerial: UInt64, sequences: [(topic: [UInt8], seq: UInt64)])? {
-        guard let directory = configuration.state else { return nil }
+    private func restoreState(_ configuration: inout DaemonConfiguration) throws(ServiceError) -> RestoredState? {
+        guard let directory = configuration.service.state else { return nil }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -158,7 +187,7 @@ public struct Daemon: Service {
             let snapshot: DaemonSnapshot
             do throws(SnapshotFileError) {
                 snapshot = try SnapshotFile.decode(bytes) { dimension in
-                    EngineStage.engineConfiguration(settings, dimension: settings.dimension ?? dimension)
+                    settings.engine.with(dimension: settings.input.dimension ?? dimension)
                 }
             } catch {
                 throw ServiceError(.state, error.description)
@@ -169,16 +198,19 @@ public struct Daemon: Service {
             } catch {
                 throw ServiceError(.state, "the snapshot is inconsistent: \(error.message)")
             }
-            configuration.dimension = engine.configuration.dimension
+            configuration.input.dimension = engine.configuration.dimension
             logger.info("state restored", metadata: [
                 "state.directory": .string(directory),
                 "state.window": .stringConvertible(engine.window.count),
+                "state.position": .stringConvertible(snapshot.inputPosition),
                 "state.classes": .string(engine.counters.classes.map { "\($0.label)=\($0.windowCount)" }.joined(separator: ",")),
             ])
-            return (engine, snapshot.syntheticSerial, snapshot.sequences)
+            return RestoredState(
+                engine: engine, syntheticSerial: snapshot.syntheticSerial, sequences: snapshot.sequences,
+                inputPosition: snapshot.inputPosition)
         } catch {
             let path = SnapshotFile.path(in: directory)
-            guard configuration.discardState else {
+            guard configuration.service.discardState else {
                 throw ServiceError(
                     .state, "cannot restore \(path): \(error.message)\nStart with --discard-state to move it aside and begin empty.")
             }
@@ -195,4 +227,11 @@ public struct Daemon: Service {
         if let error = error as? ZMQError { return ServiceError(.socket, "\(stage) failed", cause: error) }
         return ServiceError(.socket, "\(stage) failed: \(error)")
     }
+}
+
+/// Whether the engine thread finished with its final snapshot written.
+private final class FinalOutcome: Sendable {
+    private let value = Mutex(true)
+    func record(clean: Bool) { value.withLock { $0 = clean } }
+    var clean: Bool { value.withLock { $0 } }
 }

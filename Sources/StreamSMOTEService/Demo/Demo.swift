@@ -72,15 +72,15 @@ public struct Demo: Service {
             guard let input = await bound.next() else { return }
 
             var daemon = DaemonConfiguration()
-            daemon.subscribe = [input]
-            daemon.publish = settings.publish
-            daemon.codec = settings.codec
-            daemon.minority = ["fraud"]
-            daemon.ratio = settings.ratio
-            daemon.windowEvents = settings.windowEvents
-            daemon.forwardReal = true
-            daemon.seed = settings.seed
-            daemon.metrics = settings.metrics
+            daemon.input.subscribe = [input]
+            daemon.input.codec = settings.codec
+            daemon.output.publish = settings.publish
+            daemon.output.forwardReal = true
+            daemon.engine.minorityLabels = ["fraud"]
+            daemon.engine.ratio = settings.ratio
+            daemon.engine.window = .events(settings.windowEvents)
+            daemon.engine.seed = settings.seed
+            daemon.service.metrics = settings.metrics
             let daemonSettings = daemon
             group.addTask {
                 try await Daemon(configuration: daemonSettings, logger: quiet) { daemonReady.continuation.yield($0) }.run()

@@ -17,15 +17,19 @@ public final class ServiceMetrics: Sendable {
 
     let rejected: [String: CoreMetrics.Counter]
     let lostMessages: CoreMetrics.Counter
-    let oversizeDisconnects: CoreMetrics.Counter
+    let sequenceResets: CoreMetrics.Counter
+    let redeliveries: CoreMetrics.Counter
     let publishedReal: CoreMetrics.Counter
     let publishedSynthetic: CoreMetrics.Counter
-    let publishDropped: CoreMetrics.Counter
+    let publishDroppedAtLimit: CoreMetrics.Counter
+    let publishDroppedAtShutdown: CoreMetrics.Counter
     let deadLettered: CoreMetrics.Counter
+    let deadLetterDropped: CoreMetrics.Counter
     let syntheticDiscarded: CoreMetrics.Counter
     let snapshotsWritten: CoreMetrics.Counter
     let snapshotFailures: CoreMetrics.Counter
     let snapshotDuration: CoreMetrics.Timer
+    let snapshotLastSuccess: CoreMetrics.Gauge
     let windowEvents: CoreMetrics.Gauge
     let indexUpdate: CoreMetrics.Timer
     let latency: CoreMetrics.Timer
@@ -88,16 +92,22 @@ public final class ServiceMetrics: Sendable {
         }
         self.rejected = rejected
         lostMessages = Counter(label: "streamsmote_messages_lost_total", factory: factory)
-        oversizeDisconnects = Counter(label: "streamsmote_oversize_disconnects_total", factory: factory)
+        sequenceResets = Counter(label: "streamsmote_sequence_resets_total", factory: factory)
+        redeliveries = Counter(label: "streamsmote_input_redeliveries_total", factory: factory)
         publishedReal = Counter(label: "streamsmote_events_published_total", dimensions: [("kind", "real")], factory: factory)
         publishedSynthetic = Counter(
             label: "streamsmote_events_published_total", dimensions: [("kind", "synthetic")], factory: factory)
-        publishDropped = Counter(label: "streamsmote_publish_dropped_total", factory: factory)
+        publishDroppedAtLimit = Counter(
+            label: "streamsmote_publish_dropped_total", dimensions: [("reason", "hwm")], factory: factory)
+        publishDroppedAtShutdown = Counter(
+            label: "streamsmote_publish_dropped_total", dimensions: [("reason", "shutdown")], factory: factory)
         deadLettered = Counter(label: "streamsmote_dead_lettered_total", factory: factory)
+        deadLetterDropped = Counter(label: "streamsmote_dead_letter_dropped_total", factory: factory)
         syntheticDiscarded = Counter(label: "streamsmote_synthetic_discarded_total", factory: factory)
         snapshotsWritten = Counter(label: "streamsmote_snapshots_written_total", factory: factory)
         snapshotFailures = Counter(label: "streamsmote_snapshot_failures_total", factory: factory)
         snapshotDuration = Timer(label: "streamsmote_snapshot_seconds", factory: factory)
+        snapshotLastSuccess = Gauge(label: "streamsmote_snapshot_last_success_timestamp_seconds", factory: factory)
         windowEvents = Gauge(label: "streamsmote_window_events", factory: factory)
         indexUpdate = Timer(label: "streamsmote_index_update_seconds", factory: factory)
         latency = Timer(label: "streamsmote_latency_seconds", factory: factory)

@@ -2,30 +2,40 @@ import Logging
 import StreamSMOTECore
 import ZeroMQ
 
-/// The engine thread: takes batches from the receive thread, feeds each event to the
-/// resampling engine, and publishes, in arrival order, each real event (with
-/// `--forward-real`, on `real.<label>`) followed by the synthetic samples it triggered (on
-/// `synthetic.<label>`, with provenance).
+/// The engine thread: takes batches from the receive thread, tracks each publisher's `seq`,
+/// feeds each event to the resampling engine, and publishes through the event sink, in
+/// arrival order, each real event (with `--forward-real`, on `real.<label>`) followed by the
+/// synthetic samples it triggered (on `synthetic.<label>`, with provenance).
 ///
-/// It owns the engine and the output socket (XPUB with `ZMQ_XPUB_NODROP`, so a full queue
-/// is seen: counted under the drop policy, waited out under the block policy). It returns
+/// It owns the engine, the sink and the snapshots. Order per snapshot (so that a crash at
+/// any instant loses or duplicates nothing a replaying source can give again): publish,
+/// wait until the sink has made it durable, write the snapshot covering the last input
+/// processed, then post that position for the receive thread to acknowledge. It returns
 /// when the receive thread signals the end of input, after publishing everything it was
-/// handed; closing the output then flushes it for up to LINGER.
-final class EngineStage {
+/// handed (bounded by the stop's deadline) and writing the final snapshot.
+final class EngineStage<Sink: EventSink> {
     /// Every `latencySampleEvery`-th event's timings go to the histograms: a histogram
     /// update takes a lock, too much to pay per event at full rate.
-    static let latencySampleEvery = 8
+    static var latencySampleEvery: Int { 8 }
+    /// How long the engine thread waits for a batch before doing its idle chores.
+    static var idleMilliseconds: Int32 { 200 }
 
-    private let configuration: DaemonConfiguration
+    private let output: OutputSettings
+    private let template: EngineConfiguration
+    private let service: ServiceSettings
+    private let sink: Sink
     private let context: Context
     private let handoff: BatchHandoff
     private let metrics: ServiceMetrics
     private let logger: Logger
+    private let stop: StopSignal
+    private let acknowledgements: AcknowledgementBoard
+    private let namespace: UInt64
     private let onReady: @Sendable (String) -> Void
-    private let board: SequenceBoard
-    private let curve: CurveMaterial?
     private var lastSnapshot: UInt64 = Clock.monotonicNanoseconds()
     private var unsavedChanges = false
+    /// Whether the final snapshot (and flush) succeeded; the daemon's exit status says so.
+    private(set) var finishedCleanly = true
 
     private var engine: ResamplingEngine?
     private var synthetic = SyntheticBatch(dimension: 1)
@@ -34,52 +44,57 @@ final class EngineStage {
     private var payload: [UInt8] = []
     private var topics: [String: (real: [UInt8], synthetic: [UInt8])] = [:]
     private var syntheticSerial: UInt64 = 0
+    private var sequences: SequenceTracker
+    /// The last input position processed, which the next snapshot covers.
+    private var position: UInt64
     private var sampleCountdown = 0
     private var log: RejectionLog
 
-    // Per-batch tallies, flushed to metrics once per batch.
+    // Per-batch tallies, flushed to metrics at most ten times a second.
     private var receivedByLabel: [String: Int] = [:]
     private var syntheticByLabel: [String: Int] = [:]
     private var publishedReal = 0
     private var publishedSynthetic = 0
-    private var dropped = 0
     private var engineRejections: [String: Int] = [:]
     private var cleanedReported: [String: Int] = [:]
     private var discarded = 0
+    private var lost: UInt64 = 0
+    private var sequenceResets = 0
     private var lastFlush: UInt64 = 0
 
     init(
-        configuration: DaemonConfiguration, context: Context, handoff: BatchHandoff, metrics: ServiceMetrics,
-        logger: Logger, restored: ResamplingEngine?, syntheticSerial: UInt64, board: SequenceBoard,
-        curve: CurveMaterial?, onReady: @escaping @Sendable (String) -> Void
+        output: OutputSettings, codec: Codec, engine template: EngineConfiguration, service: ServiceSettings, sink: Sink,
+        context: Context, handoff: BatchHandoff, metrics: ServiceMetrics, logger: Logger, stop: StopSignal,
+        acknowledgements: AcknowledgementBoard, namespace: UInt64, restored: RestoredState?,
+        onReady: @escaping @Sendable (String) -> Void
     ) {
-        self.board = board
-        self.curve = curve
-        if let restored {
-            engine = restored
-            synthetic = SyntheticBatch(
-                dimension: restored.configuration.dimension, reservingCapacity: 64,
-                categoricalCount: restored.configuration.variant == .smotenc ? restored.configuration.categoricalCount : 0)
-        }
-        self.syntheticSerial = syntheticSerial
-        self.configuration = configuration
+        self.output = output
+        self.template = template
+        self.service = service
+        self.sink = sink
         self.context = context
         self.handoff = handoff
         self.metrics = metrics
         self.logger = logger
+        self.stop = stop
+        self.acknowledgements = acknowledgements
+        self.namespace = namespace
         self.onReady = onReady
-        encoder = EventEncoder(codec: configuration.codec)
+        if let restored {
+            engine = restored.engine
+            synthetic = Self.syntheticBatch(for: restored.engine.configuration)
+        }
+        syntheticSerial = restored?.syntheticSerial ?? 0
+        sequences = SequenceTracker(restoring: restored?.sequences ?? [])
+        position = restored?.inputPosition ?? 0
+        encoder = EventEncoder(codec: codec)
         log = RejectionLog(logger: logger)
     }
 
-    /// Binds the output and the handoff, then runs until the end of input.
+    /// Opens the sink and the handoff, then runs until the end of input.
     func run() throws {
-        let output = try Socket(context, type: .xpub)
-        defer { output.close() }
-        try output.set(.sendHighWaterMark(configuration.sendHighWaterMark))
-        try output.set(.xpubNoDrop(true))
-        try curve?.serve(on: output)
-        let bound = try output.bind(configuration.publish)
+        let bound = try sink.open()
+        defer { sink.close(deadline: stop.deadline ?? Clock.monotonicNanoseconds() &+ 2_000_000_000) }
         let link = try Socket(context, type: .pair)
         defer { link.close() }
         try link.set(.linger(milliseconds: 0))
@@ -88,56 +103,71 @@ final class EngineStage {
         onReady(bound)
 
         let message = Message()
-        let subscriptions = Message()
         try link.set(.receiveTimeout(milliseconds: Self.idleMilliseconds))
         while true {
             let next = try nextBatch(link: link, message: message)
             guard case .batch(let index) = next else {
                 if case .end = next { break }
                 // Idle: keep gauges and the snapshot current while no input arrives.
+                sink.poll()
                 flush(batchSize: 0)
-                saveSnapshotIfDue(final: false)
+                try saveSnapshotIfDue(final: false)
                 continue
             }
             let batch = handoff.pool[Int(index)]
-            try process(batch, output: output)
+            try process(batch)
             unsavedChanges = true
             try BatchHandoff.send(index, over: link)
-            // XPUB hands us subscription frames; nothing uses them, so keep the queue empty.
-            while try output.receive(into: subscriptions, dontWait: true) {}
+            sink.poll()
             flush(batchSize: batch.count)
-            saveSnapshotIfDue(final: false)
+            try saveSnapshotIfDue(final: false)
         }
         flush(batchSize: 0)
-        saveSnapshotIfDue(final: true)
+        try saveSnapshotIfDue(final: true)
+        flush(batchSize: 0)
     }
-
-    /// How long the engine thread waits for a batch before doing its idle chores.
-    static let idleMilliseconds: Int32 = 200
 
     private enum Next { case batch(UInt16), idle, end }
 
-    /// Writes a snapshot to `--state` when the interval has passed (or at the end), if
-    /// anything changed since the last one. Failures are logged and counted; processing
-    /// goes on (the previous snapshot stays in place).
-    private func saveSnapshotIfDue(final: Bool) {
-        guard let directory = configuration.state, let engine, unsavedChanges || final else { return }
+    /// Makes the output durable, then writes a snapshot to `--state` when the interval has
+    /// passed (or at the end) and anything changed, then posts the covered position for
+    /// acknowledgement. A failed snapshot is logged and counted and processing goes on (the
+    /// previous snapshot stays in place); a failed final one makes the daemon exit non-zero.
+    private func saveSnapshotIfDue(final: Bool) throws {
         let now = Clock.monotonicNanoseconds()
-        guard final || Double(now &- lastSnapshot) / 1e9 >= configuration.snapshotInterval else { return }
+        guard final || Double(now &- lastSnapshot) / 1e9 >= service.snapshotInterval else { return }
         lastSnapshot = now
+        // The output of everything processed must be durable before a snapshot (or an
+        // acknowledgement) may cover it.
+        guard try sink.flush(deadline: final ? stop.deadline : nil) else {
+            logger.error("the output was not acknowledged in time: no snapshot covers the inputs after the last one")
+            if final { finishedCleanly = false }
+            return
+        }
+        guard let directory = service.state else {
+            // Without state, input is released once its output is durable: at least once.
+            acknowledgements.post(position)
+            return
+        }
+        guard let engine, unsavedChanges || final else { return }
         unsavedChanges = false
-        let snapshot = DaemonSnapshot(engine: engine.snapshot(), syntheticSerial: syntheticSerial, sequences: board.current)
+        let snapshot = DaemonSnapshot(
+            engine: engine.snapshot(), syntheticSerial: syntheticSerial, sequences: sequences.entries, inputPosition: position)
         do throws(ServiceError) {
             try SnapshotFile.write(SnapshotFile.encode(snapshot), to: directory)
             metrics.snapshotsWritten.increment()
             metrics.snapshotDuration.recordNanoseconds(Int64(Clock.monotonicNanoseconds() &- now))
+            metrics.snapshotLastSuccess.record(Clock.epochSeconds())
+            acknowledgements.post(position)
             logger.debug("snapshot written", metadata: [
                 "state.window": .stringConvertible(snapshot.engine.entryClasses.count),
+                "state.position": .stringConvertible(position),
                 "state.seconds": .stringConvertible(Double(Clock.monotonicNanoseconds() &- now) / 1e9),
             ])
         } catch {
             metrics.snapshotFailures.increment()
             logger.error("snapshot failed", metadata: ["state.error": .string(error.description)])
+            if final { finishedCleanly = false }
         }
     }
 
@@ -156,41 +186,33 @@ final class EngineStage {
         return index == BatchHandoff.endOfStream ? .end : .batch(index)
     }
 
+    private static func syntheticBatch(for configuration: EngineConfiguration) -> SyntheticBatch {
+        SyntheticBatch(
+            dimension: configuration.dimension, reservingCapacity: 64,
+            categoricalCount: configuration.variant == .smotenc ? configuration.categoricalCount : 0)
+    }
+
     private func makeEngine(dimension: Int) -> ResamplingEngine {
-        let settings = Self.engineConfiguration(configuration, dimension: dimension)
-        synthetic = SyntheticBatch(
-            dimension: dimension, reservingCapacity: 64,
-            categoricalCount: settings.variant == .smotenc ? settings.categoricalCount : 0)
+        let settings = template.with(dimension: dimension)
+        synthetic = Self.syntheticBatch(for: settings)
         return ResamplingEngine(configuration: settings)
     }
 
-    /// The engine settings the daemon's settings describe, for a stream of `dimension` features.
-    static func engineConfiguration(_ configuration: DaemonConfiguration, dimension: Int) -> EngineConfiguration {
-        var settings = EngineConfiguration(dimension: dimension)
-        settings.k = configuration.k
-        settings.ratio = configuration.ratio
-        settings.window = configuration.windowPolicy
-        settings.reservoirCapacity = configuration.reservoir
-        settings.minorityLabels = configuration.minority.isEmpty ? nil : configuration.minority
-        settings.featureWeights = configuration.featureWeights
-        settings.maxSyntheticPerEvent = configuration.maxSyntheticPerEvent
-        settings.seed = configuration.seed
-        settings.variant = configuration.variant
-        settings.cleaning = configuration.clean
-        settings.mNeighbors = configuration.mNeighbors
-        settings.categoricalCount = configuration.categories ?? 0
-        return settings
-    }
-
-    private func process(_ batch: EventBatch, output: Socket) throws {
+    private func process(_ batch: EventBatch) throws {
         if engine == nil {
-            if let weights = configuration.featureWeights, weights.count != batch.dimension {
+            if let weights = template.featureWeights, weights.count != batch.dimension {
                 logger.critical("--feature-weights has \(weights.count) values but events have \(batch.dimension) features")
                 throw ServiceError(.invalidConfiguration, "--feature-weights does not match the \(batch.dimension) features of the stream")
             }
             engine = makeEngine(dimension: batch.dimension)
         }
         for index in 0..<batch.count {
+            position = batch.positions[index]
+            if let seq = batch.sequences[index] {
+                let outcome = batch.withTopic(of: index) { sequences.record(topic: $0, seq: seq) }
+                lost &+= outcome.lost
+                if outcome.reset { sequenceResets += 1 }
+            }
             let label = batch.labels[index]
             let sampled = sampleCountdown == 0
             sampleCountdown = sampled ? Self.latencySampleEvery - 1 : sampleCountdown - 1
@@ -210,14 +232,16 @@ final class EngineStage {
             if sampled { metrics.indexUpdate.recordNanoseconds(Int64(Clock.monotonicNanoseconds() &- start)) }
             receivedByLabel[label, default: 0] += 1
             let topic = topics(for: label)
-            if configuration.forwardReal {
-                try batch.withPayload(of: index) { raw in
-                    try publish(topic: topic.real, payload: raw, output: output, synthetic: false)
+            if output.forwardReal {
+                let id = OutputID(namespace: namespace, position: position, kind: .real, index: 0)
+                let sent = try batch.withPayload(of: index) { raw in
+                    try topic.real.withUnsafeBytes { topic in try sink.send(topic: topic, payload: raw, id: id) }
                 }
+                if sent { publishedReal += 1 }
             }
             if !synthetic.isEmpty {
                 let time = batch.eventTimes[index]
-                try publishSynthetic(timestamp: time.isNaN ? nil : time, output: output)
+                try publishSynthetic(timestamp: time.isNaN ? nil : time)
             }
             if sampled {
                 metrics.latency.recordNanoseconds(Int64(Clock.monotonicNanoseconds() &- batch.arrivals[index]))
@@ -225,7 +249,7 @@ final class EngineStage {
         }
     }
 
-    private func publishSynthetic(timestamp: Double?, output: Socket) throws {
+    private func publishSynthetic(timestamp: Double?) throws {
         for sample in 0..<synthetic.count {
             let label = synthetic.labels[sample]
             syntheticSerial &+= 1
@@ -249,33 +273,20 @@ final class EngineStage {
             }
             syntheticByLabel[label, default: 0] += 1
             let topic = topics(for: label).synthetic
-            try payload.withUnsafeBytes { raw in
-                try publish(topic: topic, payload: raw, output: output, synthetic: true)
+            let id = OutputID(namespace: namespace, position: position, kind: .synthetic, index: UInt32(truncatingIfNeeded: sample))
+            let sent = try payload.withUnsafeBytes { raw in
+                try topic.withUnsafeBytes { topic in try sink.send(topic: topic, payload: raw, id: id) }
             }
+            if sent { publishedSynthetic += 1 }
         }
         synthetic.removeAll()
     }
 
     private func topics(for label: String) -> (real: [UInt8], synthetic: [UInt8]) {
         if let known = topics[label] { return known }
-        let made = (Array("real.\(label)".utf8), Array("synthetic.\(label)".utf8))
+        let made = (sink.topic(.real, label: label), sink.topic(.synthetic, label: label))
         topics[label] = made
         return made
-    }
-
-    /// Sends topic and payload as one message under the output policy.
-    private func publish(topic: [UInt8], payload: UnsafeRawBufferPointer, output: Socket, synthetic: Bool) throws {
-        let wait = configuration.outputPolicy == .block
-        let queued = try topic.withUnsafeBytes { topic in
-            try output.send(topic, flags: wait ? [.more] : [.more, .dontWait])
-        }
-        guard queued else {
-            dropped += 1
-            return
-        }
-        // The rest of an accepted message is always queued.
-        try output.send(payload)
-        if synthetic { publishedSynthetic += 1 } else { publishedReal += 1 }
     }
 
     /// Publishes the tallies to the metrics: every batch's size, the rest at most ten times
@@ -291,13 +302,18 @@ final class EngineStage {
         syntheticByLabel.removeAll(keepingCapacity: true)
         if publishedReal > 0 { metrics.publishedReal.increment(by: Int64(publishedReal)) }
         if publishedSynthetic > 0 { metrics.publishedSynthetic.increment(by: Int64(publishedSynthetic)) }
-        if dropped > 0 { metrics.publishDropped.increment(by: Int64(dropped)) }
+        let drops = sink.takeTallies()
+        if drops.droppedAtLimit > 0 { metrics.publishDroppedAtLimit.increment(by: Int64(drops.droppedAtLimit)) }
+        if drops.droppedAtShutdown > 0 { metrics.publishDroppedAtShutdown.increment(by: Int64(drops.droppedAtShutdown)) }
         if discarded > 0 { metrics.syntheticDiscarded.increment(by: Int64(discarded)) }
-        discarded = 0
+        if lost > 0 { metrics.lostMessages.increment(by: Int64(clamping: lost)) }
+        if sequenceResets > 0 { metrics.sequenceResets.increment(by: Int64(sequenceResets)) }
         for (code, count) in engineRejections { metrics.rejected[code]?.increment(by: Int64(count)) }
+        discarded = 0
+        lost = 0
+        sequenceResets = 0
         publishedReal = 0
         publishedSynthetic = 0
-        dropped = 0
         engineRejections.removeAll(keepingCapacity: true)
         // Gauges come from a full counter snapshot (it allocates).
         guard let engine else { return }
@@ -315,5 +331,14 @@ final class EngineStage {
                 cleanedReported[item.label] = item.syntheticCleaned
             }
         }
+    }
+}
+
+extension EngineConfiguration {
+    /// These settings for a stream of `dimension` features.
+    func with(dimension: Int) -> EngineConfiguration {
+        var copy = self
+        copy.dimension = dimension
+        return copy
     }
 }

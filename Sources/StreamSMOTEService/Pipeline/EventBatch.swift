@@ -23,6 +23,13 @@ final class EventBatch: @unchecked Sendable {
     private(set) var eventTimes: ContiguousArray<Double> = []
     /// Arrival time on the monotonic clock, in nanoseconds, for the latency histogram.
     private(set) var arrivals: ContiguousArray<UInt64> = []
+    /// The input position of each event (see ``OutputID``).
+    private(set) var positions: ContiguousArray<UInt64> = []
+    /// The publisher's `seq`, if the event had one.
+    private(set) var sequences: ContiguousArray<UInt64?> = []
+    /// Topics, back to back (for `seq` tracking per topic); each event's end in ``topicEnds``.
+    private(set) var topics: ContiguousArray<UInt8> = []
+    private(set) var topicEnds: ContiguousArray<Int> = []
     /// Row-major features.
     private(set) var features: ContiguousArray<Float> = []
     /// Raw payloads, back to back, for `--forward-real` (forwarded byte for byte).
@@ -42,6 +49,9 @@ final class EventBatch: @unchecked Sendable {
         timestamps.reserveCapacity(capacity)
         eventTimes.reserveCapacity(capacity)
         arrivals.reserveCapacity(capacity)
+        positions.reserveCapacity(capacity)
+        sequences.reserveCapacity(capacity)
+        topicEnds.reserveCapacity(capacity)
         payloadEnds.reserveCapacity(capacity)
         categoryEnds.reserveCapacity(capacity)
     }
@@ -54,6 +64,10 @@ final class EventBatch: @unchecked Sendable {
         timestamps.removeAll(keepingCapacity: true)
         eventTimes.removeAll(keepingCapacity: true)
         arrivals.removeAll(keepingCapacity: true)
+        positions.removeAll(keepingCapacity: true)
+        sequences.removeAll(keepingCapacity: true)
+        topics.removeAll(keepingCapacity: true)
+        topicEnds.removeAll(keepingCapacity: true)
         features.removeAll(keepingCapacity: true)
         payloads.removeAll(keepingCapacity: true)
         payloadEnds.removeAll(keepingCapacity: true)
@@ -62,7 +76,10 @@ final class EventBatch: @unchecked Sendable {
     }
 
     /// Appends one accepted event.
-    func append(_ event: DecodedEvent, timestamp: Double, arrival: UInt64, payload: UnsafeRawBufferPointer) {
+    func append(
+        _ event: DecodedEvent, timestamp: Double, arrival: UInt64, position: UInt64, topic: UnsafeRawBufferPointer,
+        payload: UnsafeRawBufferPointer
+    ) {
         if count == 0 { dimension = event.features.count }
         assert(event.features.count == dimension, "the decoder fixes one dimension per stream")
         ids.append(event.id)
@@ -70,6 +87,10 @@ final class EventBatch: @unchecked Sendable {
         timestamps.append(timestamp)
         eventTimes.append(event.ts ?? .nan)
         arrivals.append(arrival)
+        positions.append(position)
+        sequences.append(event.seq)
+        topics.append(contentsOf: topic)
+        topicEnds.append(topics.count)
         features.append(contentsOf: event.features)
         categories.append(contentsOf: event.categories)
         categoryEnds.append(categories.count)
@@ -90,6 +111,12 @@ final class EventBatch: @unchecked Sendable {
     /// The categorical values of event `index`.
     func categories(of index: Int) -> ArraySlice<String> {
         categories[(index == 0 ? 0 : categoryEnds[index - 1])..<categoryEnds[index]]
+    }
+
+    /// Calls `body` with the topic of event `index`.
+    func withTopic<R>(of index: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let start = index == 0 ? 0 : topicEnds[index - 1]
+        return try topics.withUnsafeBytes { all in try body(UnsafeRawBufferPointer(rebasing: all[start..<topicEnds[index]])) }
     }
 
     /// Calls `body` with the raw payload of event `index` (empty unless payloads are kept).

@@ -21,9 +21,9 @@ public struct CurveMaterial: Sendable, Equatable {
     /// Reads the keys the settings name.
     ///
     /// - Throws: ``ServiceError`` naming the file or key that is unusable.
-    static func load(_ settings: DaemonConfiguration) throws(ServiceError) -> CurveMaterial? {
-        guard let secretFile = settings.curveSecretKey else {
-            if settings.curveServerKey != nil || settings.curveAllow != nil {
+    static func load(input: InputSettings, output: OutputSettings) throws(ServiceError) -> CurveMaterial? {
+        guard let secretFile = output.curveSecretKey else {
+            if input.curveServerKey != nil || output.curveAllow != nil {
                 throw ServiceError(.invalidConfiguration, "--curve-server-key and --curve-allow need --curve-secret-key")
             }
             return nil
@@ -34,14 +34,14 @@ public struct CurveMaterial: Sendable, Equatable {
             throw ServiceError(.invalidConfiguration, "\(secretFile) does not hold a CURVE secret key", cause: error)
         }
         var material = CurveMaterial(publicKey: pair.publicKey, secretKey: pair.secretKey)
-        if let server = settings.curveServerKey {
+        if let server = input.curveServerKey {
             let key = server.utf8.count == 40 && Z85.decode(server) != nil ? server : try KeyFiles.read(server)
             guard Z85.decode(key)?.count == 32 else {
                 throw ServiceError(.invalidConfiguration, "--curve-server-key \(server) is not a Z85 public key or a file holding one")
             }
             material.upstreamServerKey = key
         }
-        if let allowFile = settings.curveAllow {
+        if let allowFile = output.curveAllow {
             guard let text = try? String(contentsOfFile: allowFile, encoding: .utf8) else {
                 throw ServiceError(.file, "cannot read the allow-list \(allowFile)")
             }

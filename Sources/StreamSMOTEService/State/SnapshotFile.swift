@@ -51,23 +51,29 @@ public struct SnapshotSummary: Sendable, Equatable, Codable {
 }
 
 /// What the daemon saves: the engine's state plus the service's own counters that must
-/// continue (synthetic ids, per-topic `seq`).
+/// continue (synthetic ids, per-topic `seq`, the input position).
 public struct DaemonSnapshot: Sendable, Equatable {
     /// The engine's state.
     public var engine: EngineSnapshot
     /// The serial of the last synthetic id issued (`syn-<n>`).
     public var syntheticSerial: UInt64
-    /// Last `seq` per topic.
+    /// Last `seq` per topic, of the events the engine processed.
     public var sequences: [(topic: [UInt8], seq: UInt64)]
+    /// The input position the state covers: the last one processed (a JetStream stream
+    /// sequence; 0 for a source without positions). Processing resumes after it.
+    public var inputPosition: UInt64
 
-    public init(engine: EngineSnapshot, syntheticSerial: UInt64, sequences: [(topic: [UInt8], seq: UInt64)]) {
+    public init(
+        engine: EngineSnapshot, syntheticSerial: UInt64, sequences: [(topic: [UInt8], seq: UInt64)], inputPosition: UInt64 = 0
+    ) {
         self.engine = engine
         self.syntheticSerial = syntheticSerial
         self.sequences = sequences
+        self.inputPosition = inputPosition
     }
 
     public static func == (lhs: DaemonSnapshot, rhs: DaemonSnapshot) -> Bool {
-        lhs.engine == rhs.engine && lhs.syntheticSerial == rhs.syntheticSerial
+        lhs.engine == rhs.engine && lhs.syntheticSerial == rhs.syntheticSerial && lhs.inputPosition == rhs.inputPosition
             && lhs.sequences.map(\.topic) == rhs.sequences.map(\.topic)
             && lhs.sequences.map(\.seq) == rhs.sequences.map(\.seq)
     }
@@ -82,7 +88,7 @@ public struct DaemonSnapshot: Sendable, Equatable {
 /// description, which a restore compares with the current settings.
 public enum SnapshotFile {
     /// The format version written.
-    public static let version: UInt32 = 2
+    public static let version: UInt32 = 3
     static let magic = Array("SSMTSNAP".utf8)
     /// The file name inside the state directory.
     public static let fileName = "snapshot.bin"
@@ -105,6 +111,8 @@ public enum SnapshotFile {
         payload.write(fingerprint(engine.configuration))
         payload.write(UInt64(engine.configuration.dimension))
         payload.write(snapshot.syntheticSerial)
+        // Version 3: the input position.
+        payload.write(snapshot.inputPosition)
         payload.write(UInt64(snapshot.sequences.count))
         for (topic, seq) in snapshot.sequences {
             payload.write(bytes: topic)
@@ -204,6 +212,7 @@ public enum SnapshotFile {
             throw .settings(saved: saved, current: fingerprint(current))
         }
         let syntheticSerial = try reader.read(UInt64.self)
+        let inputPosition = try reader.read(UInt64.self)
         let topicCount = try reader.readCount(minimumSize: 16)
         var sequences: [(topic: [UInt8], seq: UInt64)] = []
         for _ in 0..<topicCount { sequences.append((try reader.readBytes(), try reader.read(UInt64.self))) }
@@ -252,7 +261,9 @@ public enum SnapshotFile {
         withCategories.reservoirCategoryCodes = categoryCodes
         withCategories.reservoirPenalties = penalties
         withCategories.reservoirStatistics = statistics
-        return (DaemonSnapshot(engine: withCategories, syntheticSerial: syntheticSerial, sequences: sequences), saved)
+        return (
+            DaemonSnapshot(engine: withCategories, syntheticSerial: syntheticSerial, sequences: sequences, inputPosition: inputPosition),
+            saved)
     }
 
     /// Writes `bytes` to `directory/snapshot.bin` atomically and durably.

@@ -1,0 +1,57 @@
+import StreamSMOTECore
+
+extension EngineConfiguration {
+    /// The settings the daemon starts from: the engine's defaults, with the dimension
+    /// filled in once the stream's is known (``InputSettings/dimension`` or the first event).
+    public static var daemonDefaults: EngineConfiguration { EngineConfiguration(dimension: 1) }
+
+    /// Every option of the engine, storing straight into its configuration (there is no
+    /// second copy of these settings to map from).
+    public static let options: [SettingOption<EngineConfiguration>] = [
+        .init("minority", "LABEL", arity: .repeated, default: "every class smaller than the largest",
+              help: "A minority class label (repeatable).") { (settings: inout EngineConfiguration, values: [SettingInput]) throws(SettingError) in
+            let labels = try SettingInput.strings(values)
+            settings.minorityLabels = labels.isEmpty ? nil : labels
+        },
+        .integer("k", in: 1...256, default: "5", help: "Nearest neighbours for SMOTE.", \.k),
+        .number("ratio", "R", above: 0, upTo: 1, default: "1",
+                help: "Target (real + synthetic minority) ÷ majority, in (0, 1] as imbalanced-learn's sampling_strategy.", \.ratio),
+        .init("window-events", "N", excludes: ["window-seconds"], default: "10000",
+              help: "Count-based window: the last N events of all classes.") { (settings: inout EngineConfiguration, values: [SettingInput]) throws(SettingError) in
+            settings.window = .events(try values[0].integer(in: 1...50_000_000))
+        },
+        .init("window-seconds", "S", excludes: ["window-events"],
+              help: "Time-based window: S seconds of event time (arrival time for events without ts).") { (settings: inout EngineConfiguration, values: [SettingInput]) throws(SettingError) in
+            settings.window = .seconds(try values[0].number(above: 0, upTo: 31_536_000))
+        },
+        .integer("reservoir", in: 2...1_000_000, default: "1000", help: "Samples kept per minority class, oldest out first.", \.reservoirCapacity),
+        .integer("seed", "S", in: UInt64.min...UInt64.max, default: "0",
+                 help: "Seed: the same input in the same order gives byte-identical output.", \.seed),
+        .integer("max-synthetic-per-event", in: 0...1_024, default: "no cap",
+                 help: "At most this many synthetic samples per input event.", \.maxSyntheticPerEvent),
+        .init("feature-weights", "W1,W2,…", default: "all 1",
+              help: "Per-feature weights of the neighbour distance, finite and non-negative.") { (settings: inout EngineConfiguration, values: [SettingInput]) throws(SettingError) in
+            var weights: [Float] = []
+            switch values[0] {
+            case .text(let text):
+                for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+                    weights.append(Float(try SettingInput.text(part.trimmingSpaces).number(above: 0, includingLower: true, upTo: 1e30)))
+                }
+            case .json(.array(let items)):
+                for item in items { weights.append(Float(try SettingInput.json(item).number(above: 0, includingLower: true, upTo: 1e30))) }
+            case .json(let other):
+                throw SettingError("must be a list of numbers, not \(other.kind)")
+            }
+            guard !weights.isEmpty, weights.count <= 65_536 else { throw SettingError("must list between 1 and 65536 weights") }
+            settings.featureWeights = weights
+        },
+        .choice("variant", default: "smote", help: "The SMOTE variant.", \.variant),
+        .choice("clean", default: "none", help: "Drop synthetic samples that land among other classes.", \.cleaning),
+        .integer("m-neighbors", "M", in: 1...1_000, default: "10", help: "Borderline-SMOTE's m: neighbours of all classes that decide danger.", \.mNeighbors),
+        .integer("categories", in: 1...1_024, help: "SMOTE-NC: categorical values per event (required with --variant smotenc).", \.categoricalCount),
+    ]
+}
+
+extension Substring {
+    var trimmingSpaces: String { String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
+}

@@ -1,0 +1,38 @@
+/// What the daemon itself reads: metrics, state, logs and shutdown.
+public struct ServiceSettings: Sendable, Equatable {
+    /// `HOST:PORT` of the Prometheus endpoint, if any.
+    public var metrics: String? = nil
+    /// Directory for state snapshots, if any: restored at start, written every
+    /// ``snapshotInterval`` seconds while anything changes and at shutdown.
+    public var state: String? = nil
+    /// Seconds between snapshots.
+    public var snapshotInterval: Double = 10
+    /// Move an unusable snapshot aside and start empty instead of refusing to start.
+    public var discardState: Bool = false
+    /// Minimum level of log lines.
+    public var logLevel: LogLevel = .info
+    /// On SIGTERM, how long publishing what was received may take; then the rest is
+    /// dropped and counted, and the final snapshot is written.
+    public var shutdownTimeout: Double = 10
+
+    /// Log levels, as swift-log spells them.
+    public enum LogLevel: String, Sendable, CaseIterable {
+        case trace, debug, info, notice, warning, error, critical
+    }
+
+    /// The defaults.
+    public init() {}
+
+    /// Every option of this group.
+    public static let options: [SettingOption<ServiceSettings>] = [
+        .string("metrics", "HOST:PORT", default: "none", help: "Serve Prometheus metrics at /metrics (and ok at /healthz).", \.metrics),
+        .string("state", "DIR", default: "none",
+                help: "Directory for state snapshots: restored at start, written every --snapshot-interval and at shutdown; locked while the daemon runs.", \.state),
+        .number("snapshot-interval", "SECONDS", above: 0.1, includingLower: true, upTo: 86_400, default: "10",
+                help: "Seconds between snapshots while input changes the state.", \.snapshotInterval),
+        .flag("discard-state", help: "If the snapshot in --state cannot be used, move it aside and start empty instead of refusing to start.", \.discardState),
+        .choice("log-level", default: "info", help: "Minimum level of log lines (logs go to standard error).", \.logLevel),
+        .number("shutdown-timeout", "SECONDS", above: 0, includingLower: true, upTo: 3_600, default: "10",
+                help: "On SIGTERM, how long publishing what was received may take; then the rest is dropped and counted, and the final snapshot is written.", \.shutdownTimeout),
+    ]
+}
