@@ -71,8 +71,9 @@ def test_numpy_features_are_accepted():
 
 
 def test_sample_x():
-    sample = Sample(id="a", label="b", features=[1.0, 2.0], categories=["FR"])
-    assert sample.x == {"f0": 1.0, "f1": 2.0, "c0": "FR"}
+    sample = Sample(id="a", label="b", features=[1.0, 2.0], categories=["FR", "5411"])
+    assert sample.x == {"f0": 1.0, "f1": 2.0}
+    assert sample.x_with_categories == {"f0": 1.0, "f1": 2.0, "c0": "FR", "c1": "5411"}
     named = Sample(id="a", label="b", features=[1.0, 2.0], feature_names=["amount", "age"])
     assert named.x == {"amount": 1.0, "age": 2.0}
 

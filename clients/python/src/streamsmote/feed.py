@@ -102,14 +102,15 @@ class Feed:
                 return
             yield sample
 
-    def xy(self) -> Iterator[Tuple[dict, str]]:
-        """``(sample.x, sample.label)`` pairs for river::
+    def xy(self, categories: bool = False) -> Iterator[Tuple[dict, str]]:
+        """``(sample.x, sample.label)`` pairs for river (``sample.x_with_categories`` with
+        ``categories=True``)::
 
             for x, y in feed.xy():
                 model.learn_one(x, y)
         """
         for sample in self:
-            yield sample.x, sample.label
+            yield (sample.x_with_categories if categories else sample.x), sample.label
 
     def batches(self, size: int = 256, *, dtype=float):
         """Mini-batches for scikit-learn's ``partial_fit``: see :func:`streamsmote.batches`."""

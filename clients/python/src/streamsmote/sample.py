@@ -54,12 +54,17 @@ class Sample:
     @property
     def x(self) -> dict:
         """The features as river wants them: ``{"f0": …, "f1": …}`` (or the Feed's
-        ``feature_names``), then the categorical values as ``"c0"``, ``"c1"``, … (strings)."""
+        ``feature_names``), numbers only, so that numeric models and scalers take it as is."""
         names = self._names
         if names is None:
-            x = {f"f{i}": v for i, v in enumerate(self.features)}
-        else:
-            x = dict(zip(names, self.features))
+            return {f"f{i}": v for i, v in enumerate(self.features)}
+        return dict(zip(names, self.features))
+
+    @property
+    def x_with_categories(self) -> dict:
+        """:attr:`x` and the categorical values as ``"c0"``, ``"c1"``, … (strings), for
+        pipelines that encode them (river's ``compose.Select`` + ``OneHotEncoder``)."""
+        x = self.x
         for i, value in enumerate(self.categories):
             x[f"c{i}"] = value
         return x
