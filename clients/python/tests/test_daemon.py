@@ -170,3 +170,31 @@ def test_feed_survives_a_daemon_restart(daemon, codec):
             check_merged_stream(receive_through(feed, f"end-{phase}")[:-1], events)
         assert feed.connections == 2
     assert d.stop() == 0, d.log()
+
+
+def test_curve_through_socket_setup(daemon, tmp_path):
+    """A Feed reaches a daemon whose output is a CURVE server (--curve-secret-key), with the
+    keys set in socket_setup, as clients/python/README.md shows."""
+    import subprocess
+
+    import zmq
+
+    from conftest import _binary
+
+    subprocess.run([_binary(), "keygen", "--output", str(tmp_path / "daemon")], check=True, capture_output=True)
+    server_key = (tmp_path / "daemon.pub").read_text().strip().encode()
+    public, secret = zmq.curve_keypair()
+
+    def curve(socket):
+        socket.curve_serverkey = server_key
+        socket.curve_publickey, socket.curve_secretkey = public, secret
+
+    with Publisher("tcp://127.0.0.1:*") as pub:
+        d = daemon("--sub", pub.endpoint, "--forward-real", "--curve-secret-key", str(tmp_path / "daemon.key"))
+        with Feed(d.pub, socket_setup=curve) as feed, Feed(d.pub) as plain:
+            open_path(pub, [feed])
+            assert feed.connections == 1
+            pub.send(id="secret-1", label="legit", features=[0.0] * 4)
+            assert receive_through(feed, "secret-1")[-1].id == "secret-1"
+            assert plain.connections == 0, "a client without CURVE keys never completes the handshake"
+    assert d.stop() == 0, d.log()
