@@ -72,7 +72,7 @@ class Daemon:
             return None
 
         with self.cond:
-            ok = self.cond.wait_for(lambda: found() or self.process.poll() is not None, START_TIMEOUT)
+            self.cond.wait_for(lambda: found() or self.process.poll() is not None, START_TIMEOUT)
             value = found()
         if not value:
             raise AssertionError(f"daemon did not log /{pattern}/ (exit {self.process.poll()}):\n" + self.log())

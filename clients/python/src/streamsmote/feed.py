@@ -28,7 +28,8 @@ class Feed:
         codec: ``"json"`` or ``"protobuf"``, as the daemon's ``--codec``; or a codec object.
         topics: topic prefixes to receive (e.g. ``["synthetic."]``); None: everything.
         timeout: iteration ends after this many seconds without a message (None: never).
-        max_events: iteration ends after this many samples (None: never).
+        max_events: iteration ends once this Feed has received this many samples, counted
+            over its lifetime (``recv`` included; None: never).
         feature_names: keys of :attr:`Sample.x` (default ``f0``, ``f1``, …).
         strict: raise :class:`~streamsmote.codec.DecodeError` on a payload that does not
             decode; by default it is skipped and counted in :attr:`skipped`.

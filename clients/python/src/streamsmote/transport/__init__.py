@@ -14,6 +14,9 @@ from typing import Callable, Dict, List, Optional, Protocol, Sequence, Tuple, Un
 class Sink(Protocol):
     """Sends messages for a :class:`~streamsmote.Publisher`."""
 
+    endpoint: str
+    socket: object
+
     def send(self, topic: bytes, payload: bytes) -> None: ...
 
     def wait_for_subscribers(self, n: int, timeout: Optional[float]) -> bool: ...
@@ -26,6 +29,8 @@ class Sink(Protocol):
 
 class Source(Protocol):
     """Receives messages for a :class:`~streamsmote.Feed`."""
+
+    socket: object
 
     def recv(self, timeout: Optional[float]) -> Optional[Tuple[bytes, bytes]]:
         """The next (topic, payload), or None when ``timeout`` seconds passed without one
