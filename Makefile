@@ -6,7 +6,7 @@ PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: run test deps system-deps python-deps build build-release check-docker bench clean
+.PHONY: run test test-python deps system-deps python-deps build build-release check-docker bench clean
 
 run: deps build-release
 	$(BIN)/streamsmote demo
@@ -16,6 +16,13 @@ test: deps
 	$(SWIFT) test
 	$(PYTHON) Tests/oracles/run_all.py "$$($(SWIFT) build --show-bin-path)/streamsmote"
 	$(PYTHON) scripts/check-docker.py "$$($(SWIFT) build --show-bin-path)/streamsmote"
+
+# The Python client package's tests (a new venv, pip install ./clients/python, pytest against
+# the debug daemon) and the dashboard and alert checks; both also run in `make test`.
+test-python: python-deps
+	$(SWIFT) build --product streamsmote
+	$(PYTHON) Tests/oracles/python_client.py "$$($(SWIFT) build --show-bin-path)/streamsmote"
+	$(PYTHON) Tests/oracles/ops_metrics.py "$$($(SWIFT) build --show-bin-path)/streamsmote"
 
 deps: system-deps python-deps
 

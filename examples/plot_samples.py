@@ -74,56 +74,33 @@ def read_file(path):
 
 
 def read_live(endpoint, codec, count, duration):
-    import zmq
-    if codec == "json":
-        decode = json.loads
-    else:
-        sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-        import streamsmote_pb2
-
-        def decode(payload):
-            m = streamsmote_pb2.Event()
-            m.ParseFromString(payload)
-            event = {"id": m.id, "label": m.label, "features": list(m.features), "synthetic": m.synthetic}
-            if m.HasField("origin"):
-                event["origin"] = {"seed": m.origin.seed, "neighbor": m.origin.neighbor, "gap": m.origin.gap}
-            return event
-    ctx = zmq.Context()
-    sub = ctx.socket(zmq.SUB)
-    sub.setsockopt(zmq.RCVHWM, 0)
-    sub.setsockopt(zmq.LINGER, 0)
-    sub.setsockopt(zmq.SUBSCRIBE, b"")
-    monitor = sub.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED)
-    sub.connect(endpoint)
-    deadline = time.monotonic() + duration
-    # Wait for the connection, so that what is published from now on reaches us.
-    if monitor.poll(int(max(duration, 0) * 1000)):
-        monitor.recv_multipart()
-        print(f"plot_samples: subscribed to {endpoint}, reading up to {count} messages", file=sys.stderr, flush=True)
-    sub.disable_monitor()
-    monitor.close(0)
-    got = 0
+    """(topic, event) pairs from the daemon's output, read with the package's Feed."""
     try:
-        while got < count:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not sub.poll(int(min(remaining, 0.5) * 1000) + 1):
+        from streamsmote import Feed
+    except ImportError:  # a checkout without `pip install ./clients/python`
+        sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "clients" / "python" / "src"))
+        from streamsmote import Feed
+    deadline = time.monotonic() + duration
+    with Feed(endpoint, codec=codec, hwm=0) as feed:
+        # Wait for the connection, so that what is published from now on reaches us.
+        if feed.wait_connected(timeout=max(duration, 0)):
+            print(f"plot_samples: subscribed to {endpoint}, reading up to {count} messages", file=sys.stderr,
+                  flush=True)
+        try:
+            while feed.received < count:
+                remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
-                continue
-            frames = sub.recv_multipart()
-            if len(frames) != 2:
-                continue
-            try:
-                event = decode(frames[1])
-            except Exception:
-                continue
-            got += 1
-            yield frames[0].decode(errors="replace"), event
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sub.close(0)
-        ctx.term()
+                sample = feed.recv(timeout=min(remaining, 0.5))
+                if sample is None:
+                    continue
+                event = {"id": sample.id, "label": sample.label, "features": sample.features,
+                         "synthetic": sample.synthetic}
+                if sample.origin is not None:
+                    event["origin"] = sample.origin._asdict()
+                yield sample.topic, event
+        except KeyboardInterrupt:
+            pass
 
 
 def main(argv=None):

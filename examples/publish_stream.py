@@ -1,20 +1,20 @@
 #!/usr/bin/env python3
 """Publish a synthetic fraud-like stream of labeled events over ZeroMQ.
 
-A stand-in for `streamsmote replay --generate` that needs only pyzmq (and protobuf for
---codec protobuf). The stream: a majority class ("legit") drawn from a Gaussian cloud, and
+A stand-in for `streamsmote replay --generate` in Python. The stream: a majority class ("legit") drawn from a Gaussian cloud, and
 a rare minority class ("fraud", --minority-share, default 0.5%) drawn from a few tighter
 clusters that sit partly apart from the majority. The clusters slowly turn around the
 majority, so what fraud looks like changes over the stream.
 
-Each message has two frames, the topic (--topic, default "tx") and the payload:
+It publishes with the `streamsmote` package's Publisher (clients/python): two frames per
+message, the topic (--topic, default "tx") and the payload,
 
     {"id":"tx-42","ts":1764403200.25,"seq":42,"label":"fraud","features":[...]}
 
-or the same event as a streamsmote.v1.Event protobuf (--codec protobuf).
-
-The socket is an XPUB. By default it waits until a subscriber has subscribed before it sends
-anything (no slow-joiner losses), then publishes --count events at --rate events/s.
+or the same event as a streamsmote.v1.Event protobuf (--codec protobuf). The Publisher numbers
+`seq` and, by default, waits until a subscriber has subscribed before the first event (no
+slow-joiner losses); then this script publishes --count events at --rate events/s. A
+subscriber that falls behind slows it down rather than losing events.
 
 Examples:
     # bind, and let `streamsmote run --sub tcp://127.0.0.1:5555` connect to us
@@ -23,14 +23,17 @@ Examples:
     python examples/publish_stream.py --connect tcp://127.0.0.1:5555 --count 200000
 """
 import argparse
-import json
 import math
 import pathlib
 import random
 import sys
 import time
 
-import zmq
+try:
+    from streamsmote import Publisher
+except ImportError:  # a checkout without `pip install ./clients/python`
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "clients" / "python" / "src"))
+    from streamsmote import Publisher
 
 
 def parse_args(argv=None):
@@ -143,88 +146,49 @@ class FraudStream:
         return self.majority_label, x
 
 
-def encoder(codec):
-    if codec == "json":
-        def encode(event):
-            return json.dumps(event, separators=(",", ":")).encode()
-        return encode
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-    import streamsmote_pb2
-
-    def encode(event):
-        return streamsmote_pb2.Event(id=event["id"], ts=event["ts"], seq=event["seq"], label=event["label"],
-                                     features=event["features"]).SerializeToString()
-    return encode
-
-
-def wait_for_subscriber(socket, timeout):
-    """An XPUB receives a message for each subscription; wait for the first one."""
-    poller = zmq.Poller()
-    poller.register(socket, zmq.POLLIN)
-    deadline = time.monotonic() + timeout
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return None
-        if poller.poll(int(remaining * 1000)):
-            message = socket.recv()
-            if message[:1] == b"\x01":  # subscribe (0x00 would be an unsubscribe)
-                return message[1:]
-
-
 def main(argv=None):
     args = parse_args(argv)
     stream = FraudStream(args.seed, args.features, args.minority_share, args.clusters, args.separation,
                          args.drift, args.majority_label, args.minority_label)
-    encode = encoder(args.codec)
-    topic = args.topic.encode()
-    ctx = zmq.Context()
-    socket = ctx.socket(zmq.XPUB)
-    socket.setsockopt(zmq.SNDHWM, 0)  # queue rather than drop when the subscriber lags
-    socket.setsockopt(zmq.LINGER, int(args.linger * 1000))
     endpoint = args.bind or args.connect
-    (socket.bind if args.bind else socket.connect)(endpoint)
+    pub = Publisher(endpoint, codec=args.codec, bind=bool(args.bind), topic=args.topic, nodrop=True,
+                    linger=args.linger)
     log = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
     status = 0
-    sent = 0
     counts = {}
     started = time.monotonic()
     try:
         if not args.no_wait:
-            log(f"publish_stream: {'bound' if args.bind else 'connected'} {endpoint}, waiting for a subscriber")
-            prefix = wait_for_subscriber(socket, args.wait_timeout)
-            if prefix is None:
+            log(f"publish_stream: {'bound' if args.bind else 'connected'} {pub.endpoint}, waiting for a subscriber")
+            if not pub.wait_for_subscribers(1, timeout=args.wait_timeout):
                 print(f"publish_stream: nobody subscribed within {args.wait_timeout:g} s", file=sys.stderr)
                 return 2
-            log(f"publish_stream: subscriber for prefix {prefix!r}; publishing {args.count} events")
+            log(f"publish_stream: {pub.subscribers} subscriber(s); publishing {args.count} events")
         start_ts = time.time() if args.start_ts is None else args.start_ts
         step = 1.0 / args.rate if args.rate > 0 else 0.001
         started = time.monotonic()
         next_report = started + 2.0
         for i in range(args.count):
             label, features = stream.next()
-            event = {"id": f"tx-{i + 1}", "ts": round(start_ts + i * step, 6), "seq": i + 1, "label": label,
-                     "features": [round(v, 5) for v in features]}
             if args.rate > 0:
                 delay = started + i / args.rate - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
-            socket.send_multipart([topic, encode(event)])
-            sent += 1
+            pub.send(id=f"tx-{i + 1}", label=label, features=[round(v, 5) for v in features],
+                     ts=round(start_ts + i * step, 6))
             counts[label] = counts.get(label, 0) + 1
             if not args.quiet and (i & 1023) == 0 and time.monotonic() >= next_report:
                 next_report += 2.0
-                log(f"publish_stream: {sent}/{args.count} events, "
-                    f"{sent / (time.monotonic() - started):.0f}/s")
+                log(f"publish_stream: {pub.sent}/{args.count} events, "
+                    f"{pub.sent / (time.monotonic() - started):.0f}/s")
     except KeyboardInterrupt:
         status = 130
     finally:
         took = max(time.monotonic() - started, 1e-9)
         classes = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-        print(f"publish_stream: sent {sent} events in {took:.2f} s ({sent / took:.0f}/s); {classes}",
+        print(f"publish_stream: sent {pub.sent} events in {took:.2f} s ({pub.sent / took:.0f}/s); {classes}",
               file=sys.stderr, flush=True)
-        socket.close()  # lingers up to --linger to flush what is queued
-        ctx.term()
+        pub.close()  # waits up to --linger to flush what is queued
     return status
 
 

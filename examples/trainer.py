@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Online trainer: does StreamSMOTE's synthetic minority help a streaming model?
 
-Subscribes to the merged feed that `streamsmote run --forward-real` publishes (real events on
-real.<label>, synthetic minority samples on synthetic.<label>) and trains two river models
+Subscribes (with the `streamsmote` package's Feed, clients/python) to the merged feed that
+`streamsmote run --forward-real` publishes (real events on real.<label>, synthetic minority
+samples on synthetic.<label>) and trains two river models
 side by side, evaluated prequentially:
 
   * every REAL event is first predicted by both models (test), then learned by both (train);
@@ -26,14 +27,17 @@ without a message, or on Ctrl-C / SIGTERM; prints the final table in every case,
 """
 import argparse
 import collections
-import json
 import math
 import pathlib
 import signal
 import sys
 import time
 
-import zmq
+try:
+    from streamsmote import Feed
+except ImportError:  # a checkout without `pip install ./clients/python`
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "clients" / "python" / "src"))
+    from streamsmote import Feed
 
 MODELS = ("hoeffding", "logreg", "naive-bayes")
 
@@ -72,25 +76,6 @@ def parse_args(argv=None):
                         help="learn from the first N real events without scoring them (default: 0)")
     parser.add_argument("--quiet", action="store_true", help="only the final table")
     return parser.parse_args(argv)
-
-
-# --- decoding ---------------------------------------------------------------------------
-
-def decoder(codec):
-    if codec == "json":
-        return json.loads
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-    import streamsmote_pb2
-
-    def decode(payload):
-        message = streamsmote_pb2.Event()
-        message.ParseFromString(payload)
-        event = {"id": message.id, "label": message.label, "features": list(message.features),
-                 "synthetic": message.synthetic}
-        if message.HasField("seq"):
-            event["seq"] = message.seq
-        return event
-    return decode
 
 
 # --- models -----------------------------------------------------------------------------
@@ -146,11 +131,11 @@ class Trainer:
         self.points = []  # (real events, [per model: whole-run metrics + window metrics])
         self.plot_every = args.plot_every
 
-    def real_event(self, event):
-        x = {f"x{i}": float(v) for i, v in enumerate(event["features"])}
-        y = str(event["label"]) == self.args.minority
-        seq = event.get("seq")
-        if isinstance(seq, int):
+    def real_event(self, sample):
+        x = sample.x
+        y = sample.label == self.args.minority
+        seq = sample.seq
+        if seq is not None:
             if self.last_seq is not None and seq > self.last_seq + 1:
                 self.gaps += seq - self.last_seq - 1
             self.last_seq = seq
@@ -165,10 +150,9 @@ class Trainer:
         if self.real % every == 0:
             self.points.append((self.real, [Score.metrics(s.total) + Score.metrics(s.recent) for s in self.scores]))
 
-    def synthetic_event(self, event):
-        x = {f"x{i}": float(v) for i, v in enumerate(event["features"])}
+    def synthetic_event(self, sample):
         self.synthetic += 1
-        self.models[1].learn_one(x, str(event["label"]) == self.args.minority)
+        self.models[1].learn_one(sample.x, sample.label == self.args.minority)
 
     def table(self, elapsed):
         window = min(self.args.window, len(self.scores[0].history))
@@ -223,16 +207,8 @@ class Trainer:
 def main(argv=None):
     args = parse_args(argv)
     trainer = Trainer(args)
-    decode = decoder(args.codec)
-    ctx = zmq.Context()
-    sub = ctx.socket(zmq.SUB)
-    sub.setsockopt(zmq.RCVHWM, 0)  # queue here rather than let the daemon drop when we lag
-    sub.setsockopt(zmq.LINGER, 0)
-    sub.setsockopt(zmq.SUBSCRIBE, b"real.")
-    sub.setsockopt(zmq.SUBSCRIBE, b"synthetic.")
-    monitor = sub.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED)
-    sub.connect(args.sub)
-
+    # hwm=0: queue here rather than let the daemon drop when the models lag behind.
+    feed = Feed(args.sub, codec=args.codec, topics=["real.", "synthetic."], hwm=0)
     stop = []
 
     def on_signal(number, _frame):
@@ -245,11 +221,9 @@ def main(argv=None):
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     started = time.monotonic()
-    poller = zmq.Poller()
-    poller.register(sub, zmq.POLLIN)
-    poller.register(monitor, zmq.POLLIN)
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
     say(f"trainer: connecting to {args.sub} ({args.codec}), minority {args.minority!r}, model {args.model}")
+    subscribed = False
     last_message = None
     next_report = args.report_every
     reason = "end"
@@ -265,50 +239,31 @@ def main(argv=None):
             if args.idle_timeout and last_message is not None and now - last_message >= args.idle_timeout:
                 reason = f"no message for {args.idle_timeout:g} s"
                 break
-            ready = dict(poller.poll(200))
-            if monitor in ready:
-                monitor.recv_multipart()
+            if not subscribed and feed.connections:
+                subscribed = True
                 say(f"trainer: subscribed to {args.sub}, waiting for events")
-                poller.unregister(monitor)
-                sub.disable_monitor()
-                monitor.close()
-                monitor = None
-            if sub not in ready:
+            sample = feed.recv(timeout=0.2)
+            if sample is None:
                 continue
-            # Drain what is queued without going back to poll for every message.
-            for _ in range(1000):
-                try:
-                    topic, payload = sub.recv_multipart(zmq.NOBLOCK)
-                except zmq.Again:
-                    break
-                except ValueError:  # not two frames
-                    trainer.other += 1
-                    continue
-                last_message = time.monotonic()
-                try:
-                    event = decode(payload)
-                except Exception:
-                    trainer.other += 1
-                    continue
-                if topic.startswith(b"synthetic.") or event.get("synthetic"):
-                    trainer.synthetic_event(event)
-                    continue
-                trainer.real_event(event)
-                if args.report_every and trainer.real >= next_report:
-                    next_report += args.report_every
-                    say(trainer.table(time.monotonic() - started) + "\n")
-                    if args.plot:
-                        trainer.plot(args.plot)
-                if args.max_events and trainer.real >= args.max_events:
-                    stop.append(f"--max-events {args.max_events}")
-                    break
+            last_message = time.monotonic()
+            if sample.synthetic:
+                trainer.synthetic_event(sample)
+                continue
+            trainer.real_event(sample)
+            if args.report_every and trainer.real >= next_report:
+                next_report += args.report_every
+                trainer.other = feed.skipped
+                say(trainer.table(time.monotonic() - started) + "\n")
+                if args.plot:
+                    trainer.plot(args.plot)
+            if args.max_events and trainer.real >= args.max_events:
+                reason = f"--max-events {args.max_events}"
+                break
     except KeyboardInterrupt:
         reason = "Ctrl-C"
     finally:
-        sub.close(0)
-        if monitor is not None:
-            monitor.close(0)
-        ctx.term()
+        trainer.other = feed.skipped
+        feed.close()
     print(f"trainer: stopped ({reason})")
     print(trainer.table(time.monotonic() - started), flush=True)
     if args.plot:

@@ -2,6 +2,8 @@
 # Regenerates the Protocol Buffers code from Sources/StreamSMOTEService/Codec/streamsmote.proto:
 #   - Sources/StreamSMOTEService/Codec/streamsmote.pb.swift (committed; public visibility)
 #   - examples/streamsmote_pb2.py                            (committed; for Python producers)
+#   - clients/python/src/streamsmote/streamsmote_pb2.py      (committed; the same file, shipped
+#                                                              in the streamsmote package)
 # then checks that the Python module imports with the installed protobuf runtime.
 #
 # protoc-gen-swift comes from $PROTOC_GEN_SWIFT, or PATH, or is built from the package's own
@@ -47,10 +49,11 @@ protoc --plugin=protoc-gen-swift="$plugin" \
     -I "$proto_dir" "$proto"
 mkdir -p examples
 protoc --python_out=examples -I "$proto_dir" "$proto"
+cp examples/streamsmote_pb2.py clients/python/src/streamsmote/streamsmote_pb2.py
 
 # The generated Python must load with the runtime users will have.
 if command -v python3 >/dev/null 2>&1; then
     (cd examples && python3 -W error::UserWarning -c \
         'import streamsmote_pb2 as pb; e = pb.Event(id="a", label="b", features=[1.0]); assert pb.Event.FromString(e.SerializeToString()) == e')
 fi
-echo "generated $proto_dir/streamsmote.pb.swift and examples/streamsmote_pb2.py" >&2
+echo "generated $proto_dir/streamsmote.pb.swift, examples/streamsmote_pb2.py and its copy in clients/python" >&2

@@ -3,10 +3,13 @@
 For JSON and for protobuf: starts the daemon on free loopback ports, starts
 examples/trainer.py on its output, publishes a short stream with examples/publish_stream.py,
 and checks that the trainer exits 0, prints its table (parsed: both models, metrics in [0, 1],
-synthetic samples learned) and writes a PNG. Meanwhile a SUB in this script captures the
+synthetic samples learned) and writes a PNG. Meanwhile a Feed in this script captures the
 merged feed to a JSON-lines file in `streamsmote tap --output` format, and
 examples/plot_samples.py plots it (--input, JSON pass) or reads the feed live (--sub,
 protobuf pass); its PNG is checked too. Exits 1 on any failure.
+
+The examples and this script use the `streamsmote` package from this checkout
+(clients/python/src, through PYTHONPATH), not an installed copy.
 Usage: examples_run.py PATH/TO/streamsmote
 """
 import json
@@ -21,12 +24,11 @@ import tempfile
 import threading
 import time
 
-import zmq
-
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-sys.path.insert(0, str(EXAMPLES))
-import streamsmote_pb2  # noqa: E402
+PACKAGE = ROOT / "clients" / "python" / "src"
+sys.path.insert(0, str(PACKAGE))
+from streamsmote import Feed, Publisher  # noqa: E402
 
 BINARY = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("STREAMSMOTE_BIN", "streamsmote")
 PY = sys.executable
@@ -88,16 +90,39 @@ class Lines:
         return "\n".join(self.lines)
 
 
-def decode(payload, codec):
-    if codec == "json":
-        return json.loads(payload)
-    m = streamsmote_pb2.Event()
-    m.ParseFromString(payload)
-    event = {"id": m.id, "label": m.label, "features": list(m.features)}
-    if m.synthetic:
+def as_event(sample):
+    """A sample as `streamsmote tap --output` writes its event."""
+    event = {"id": sample.id, "label": sample.label, "features": sample.features}
+    if sample.synthetic:
         event["synthetic"] = True
-        event["origin"] = {"seed": m.origin.seed, "neighbor": m.origin.neighbor, "gap": m.origin.gap}
+        event["origin"] = sample.origin._asdict()
     return event
+
+
+def open_path(publisher, feed, timeout=20.0):
+    """Returns once what the daemon publishes from now on reaches `feed`: sends probe events
+    (majority class) into the daemon until the feed received one, then an end marker, and
+    reads the feed up to the marker. The other subscribers (trainer, plot_samples) had
+    subscribed before the probes started, so their subscriptions were in place first."""
+    if not publisher.wait_for_subscribers(1, timeout):
+        return False
+    deadline = time.monotonic() + timeout
+    n = 0
+    while time.monotonic() < deadline:
+        n += 1
+        publisher.send(id=f"probe-{n}", label="legit", features=[0.0] * 6)
+        sample = feed.recv(timeout=0.05)  # bounded wait for delivery; a lost probe is followed by the next
+        if sample is not None and sample.id.startswith("probe-"):
+            break
+    else:
+        return False
+    publisher.send(id="probe-end", label="legit", features=[0.0] * 6)
+    while True:
+        sample = feed.recv(timeout=max(0.0, deadline - time.monotonic()))
+        if sample is None:
+            return False
+        if sample.id == "probe-end":
+            return True
 
 
 def parse_table(text):
@@ -122,16 +147,16 @@ def run_pass(codec, tmp):
          "--window-events", "2000", "--seed", "3"],
         stdout=daemon_log, stderr=subprocess.STDOUT)
     processes = [daemon]
-    ctx = zmq.Context()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(PACKAGE), os.environ.get("PYTHONPATH")])))
+    capture = probes = None
     capture_file = tmp / f"capture-{codec}.jsonl"
     trainer_png, samples_png = tmp / f"trainer-{codec}.png", tmp / f"samples-{codec}.png"
     try:
-        time.sleep(0.3)  # let the daemon bind before anybody connects (connects retry anyway)
         trainer = subprocess.Popen(
             [PY, str(EXAMPLES / "trainer.py"), "--sub", f"tcp://127.0.0.1:{out}", "--codec", codec,
              "--minority", "fraud", "--max-events", str(REAL_EVENTS), "--duration", "40",
              "--idle-timeout", "8", "--window", "1000", "--report-every", "2000", "--plot", str(trainer_png)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp, env=env)
         processes.append(trainer)
         trainer_out = Lines(trainer)
 
@@ -140,47 +165,33 @@ def run_pass(codec, tmp):
             live_plot = subprocess.Popen(
                 [PY, str(EXAMPLES / "plot_samples.py"), "--sub", f"tcp://127.0.0.1:{out}", "--codec", codec,
                  "--count", "3000", "--duration", "30", "--segments", "--output", str(samples_png)],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp)
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp, env=env)
             processes.append(live_plot)
             live_out = Lines(live_plot)
-
-        # This script's own capture of the merged feed, handshake done before publishing.
-        sub = ctx.socket(zmq.SUB)
-        sub.setsockopt(zmq.SUBSCRIBE, b"")
-        sub.setsockopt(zmq.RCVHWM, 0)
-        monitor = sub.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED)
-        sub.connect(f"tcp://127.0.0.1:{out}")
-        monitor.setsockopt(zmq.RCVTIMEO, 15000)
-        try:
-            monitor.recv_multipart()
-        except zmq.Again:
-            check(False, f"{codec}: capture SUB connected to the daemon")
-        sub.disable_monitor()
-        monitor.close(0)
 
         check(trainer_out.wait_for("trainer: subscribed", 20), f"{codec}: trainer subscribed to the daemon")
         if live_plot is not None:
             check(live_out.wait_for("plot_samples: subscribed", 20), f"{codec}: plot_samples --sub subscribed")
-        time.sleep(0.5)  # the subscriptions reach the daemon's PUB just after the handshakes
+        # This script's own capture of the merged feed, and a path proven live before publishing.
+        capture = Feed(f"tcp://127.0.0.1:{out}", codec=codec, hwm=0)
+        probes = Publisher(f"tcp://127.0.0.1:{inp}", codec=codec, bind=False, topic="probe")
+        check(open_path(probes, capture), f"{codec}: probes went through the daemon to the capture Feed")
 
         publisher = subprocess.run(
             [PY, str(EXAMPLES / "publish_stream.py"), "--connect", f"tcp://127.0.0.1:{inp}", "--codec", codec,
              "--count", str(REAL_EVENTS), "--rate", "0", "--minority-share", "0.05", "--seed", "11",
              "--wait-timeout", "15", "--quiet"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30, env=env)
         check(publisher.returncode == 0, f"{codec}: publish_stream.py exit 0 ({publisher.stdout.strip()})")
 
         captured = []
-        sub.setsockopt(zmq.RCVTIMEO, 3000)
         reals = 0
         while reals < REAL_EVENTS:
-            try:
-                topic, payload = sub.recv_multipart()
-            except zmq.Again:
+            sample = capture.recv(timeout=3)
+            if sample is None:
                 break
-            reals += topic.startswith(b"real.")
-            captured.append({"topic": topic.decode(), "event": decode(payload, codec)})
-        sub.close(0)
+            reals += not sample.synthetic
+            captured.append({"topic": sample.topic, "event": as_event(sample)})
         check(reals == REAL_EVENTS, f"{codec}: capture got every real event ({reals}/{REAL_EVENTS}), "
               f"{len(captured) - reals} synthetic")
         with capture_file.open("w") as f:
@@ -210,7 +221,7 @@ def run_pass(codec, tmp):
             result = subprocess.run(
                 [PY, str(EXAMPLES / "plot_samples.py"), "--input", str(capture_file), "--pca", "--segments",
                  "--output", str(samples_png)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                timeout=30, cwd=tmp)
+                timeout=30, cwd=tmp, env=env)
             check(result.returncode == 0, f"{codec}: plot_samples.py --input exit 0 ({result.stdout.strip()})")
         else:
             try:
@@ -220,9 +231,11 @@ def run_pass(codec, tmp):
             check(live_plot.returncode == 0, f"{codec}: plot_samples.py --sub exit 0 ({live_out.text().strip()})")
         check(is_png(samples_png), f"{codec}: plot_samples wrote a PNG ({samples_png.name})")
     finally:
+        for closable in (capture, probes):
+            if closable is not None:
+                closable.close()
         for process in reversed(processes):
             stop(process)
-        ctx.term()
         daemon_log.close()
     if not check(daemon.returncode == 0, f"{codec}: daemon exited 0 after SIGTERM (got {daemon.returncode})"):
         print((tmp / f"daemon-{codec}.log").read_text()[-3000:])
