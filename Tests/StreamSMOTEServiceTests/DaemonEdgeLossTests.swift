@@ -22,7 +22,9 @@ struct DaemonEdgeLossTests {
     /// fast as it can, and closes right after the last send. What is still in its own queue
     /// when its LINGER runs out is the publisher's loss, not the daemon's: LINGER is two
     /// minutes, so that a debug build on a loaded machine is not what is measured.
-    static func publishAndLeave(_ payloads: [[UInt8]], endpoint: String? = nil, bound: Rendezvous<String>) throws {
+    static func publishAndLeave(
+        _ payloads: [[UInt8]], endpoint: String? = nil, bound: Rendezvous<String>, go: Rendezvous<Bool>
+    ) throws {
         // Released at the end: zmq_ctx_term then waits for LINGER, as a process exiting does.
         let context = try Context()
         let socket = try Socket(context, type: .xpub)
@@ -33,6 +35,7 @@ struct DaemonEdgeLossTests {
         guard let subscription = try socket.receiveMultipart(), subscription.first?.first == 1 else {
             throw TestFailure("the daemon never subscribed")
         }
+        _ = try go.wait()
         let topic = Array("tx".utf8)
         for payload in payloads {
             _ = try socket.send(multipart: [topic, payload])
@@ -45,8 +48,9 @@ struct DaemonEdgeLossTests {
         let count = 300_000
         let payloads = Self.burst(prefix: "b", count: count)
         let bound = Rendezvous<String>()
+        let go = Rendezvous<Bool>()
         async let published: Void = SocketThread.run(name: "test-publisher") {
-            try Self.publishAndLeave(payloads, bound: bound)
+            try Self.publishAndLeave(payloads, bound: bound, go: go)
         }
         let harness = try await DaemonHarness({ settings in
             settings.engine.minorityLabels = ["fraud"]
@@ -56,6 +60,8 @@ struct DaemonEdgeLossTests {
         }, input: try await bound.value())
         let received = try await SocketThread.run(name: "test-output") {
             let subscriber = try OutputSubscriber(harness.context, endpoint: harness.output, topics: ["real."])
+            try subscriber.awaitRegistered(metrics: harness.metrics)
+            go.put(true)
             return try subscriber.countReal(expected: count)
         }
         try await published

@@ -22,6 +22,11 @@ public struct Daemon: Service {
         public var publish: String
         /// The metrics `host:port`, if serving.
         public var metrics: String?
+
+        public init(publish: String, metrics: String?) {
+            self.publish = publish
+            self.metrics = metrics
+        }
     }
 
     /// The settings it runs with.

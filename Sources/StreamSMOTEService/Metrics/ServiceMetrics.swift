@@ -31,6 +31,7 @@ public final class ServiceMetrics: Sendable {
     let snapshotDuration: CoreMetrics.Timer
     let snapshotLastSuccess: CoreMetrics.Gauge
     let windowEvents: CoreMetrics.Gauge
+    let outputSubscriptions: CoreMetrics.Gauge
     let indexUpdate: CoreMetrics.Timer
     let latency: CoreMetrics.Timer
     let batchSize: CoreMetrics.Recorder
@@ -109,6 +110,7 @@ public final class ServiceMetrics: Sendable {
         snapshotDuration = Timer(label: "streamsmote_snapshot_seconds", factory: factory)
         snapshotLastSuccess = Gauge(label: "streamsmote_snapshot_last_success_timestamp_seconds", factory: factory)
         windowEvents = Gauge(label: "streamsmote_window_events", factory: factory)
+        outputSubscriptions = Gauge(label: "streamsmote_output_subscriptions", factory: factory)
         indexUpdate = Timer(label: "streamsmote_index_update_seconds", factory: factory)
         latency = Timer(label: "streamsmote_latency_seconds", factory: factory)
         batchSize = Recorder(label: "streamsmote_batch_events", factory: factory)

@@ -61,6 +61,8 @@ final class EngineStage<Sink: EventSink> {
     private var lost: UInt64 = 0
     private var sequenceResets = 0
     private var lastFlush: UInt64 = 0
+    /// Totals since start, for the closing log line.
+    private var totals = (published: 0, droppedAtLimit: 0, droppedAtShutdown: 0)
 
     init(
         output: OutputSettings, codec: Codec, engine template: EngineConfiguration, service: ServiceSettings, sink: Sink,
@@ -125,6 +127,12 @@ final class EngineStage<Sink: EventSink> {
         flush(batchSize: 0)
         try saveSnapshotIfDue(final: true)
         flush(batchSize: 0)
+        logger.info("output finished", metadata: [
+            "output.published": .stringConvertible(totals.published),
+            "output.dropped.hwm": .stringConvertible(totals.droppedAtLimit),
+            "output.dropped.shutdown": .stringConvertible(totals.droppedAtShutdown),
+            "state.final": .string(service.state == nil ? "none" : finishedCleanly ? "written" : "failed"),
+        ])
     }
 
     private enum Next { case batch(UInt16), idle, end }
@@ -303,8 +311,12 @@ final class EngineStage<Sink: EventSink> {
         if publishedReal > 0 { metrics.publishedReal.increment(by: Int64(publishedReal)) }
         if publishedSynthetic > 0 { metrics.publishedSynthetic.increment(by: Int64(publishedSynthetic)) }
         let drops = sink.takeTallies()
+        totals.published += publishedReal + publishedSynthetic
+        totals.droppedAtLimit += drops.droppedAtLimit
+        totals.droppedAtShutdown += drops.droppedAtShutdown
         if drops.droppedAtLimit > 0 { metrics.publishDroppedAtLimit.increment(by: Int64(drops.droppedAtLimit)) }
         if drops.droppedAtShutdown > 0 { metrics.publishDroppedAtShutdown.increment(by: Int64(drops.droppedAtShutdown)) }
+        if let subscriptions = sink.subscriptions { metrics.outputSubscriptions.record(subscriptions) }
         if discarded > 0 { metrics.syntheticDiscarded.increment(by: Int64(discarded)) }
         if lost > 0 { metrics.lostMessages.increment(by: Int64(clamping: lost)) }
         if sequenceResets > 0 { metrics.sequenceResets.increment(by: Int64(sequenceResets)) }
