@@ -62,7 +62,7 @@ struct DaemonShutdownTests {
             try publisher.awaitSubscriber()
             for payload in payloads { try publisher.send(topic: "tx", payload: payload) }
             // Stay connected (and not reading) until the daemon has stopped.
-            _ = try output.wait()
+            _ = try output.wait(seconds: 900)
             stuck.close()
         }
         var settings = DaemonConfiguration()
@@ -80,15 +80,16 @@ struct DaemonShutdownTests {
         var iterator = ready.stream.makeAsyncIterator()
         let endpoints = try #require(await iterator.next())
         output.put(endpoints)
-        // Wait until the engine is stuck: the input it can no longer take piles up, so the
-        // receive stage stops reporting progress in the metrics while events are still sent.
-        var received = -1.0
-        for _ in 0..<600 {
-            let now = metricValue(try httpGet(try #require(endpoints.metrics), "/metrics"), #"streamsmote_events_received_total{class="legit"}"#) ?? 0
-            if now > 0 && now == received { break }
-            received = now
-            try await Task.sleep(for: .milliseconds(300))
+        // Wait until the engine is stuck in a send: it stops publishing (and so stops
+        // reporting progress) before it has published every event.
+        var published = -1.0
+        for _ in 0..<2_000 {
+            let now = metricValue(try httpGet(try #require(endpoints.metrics), "/metrics"), #"streamsmote_events_published_total{kind="real"}"#) ?? 0
+            if now > 0 && now == published { break }
+            published = now
+            try await Task.sleep(for: .milliseconds(500))
         }
+        #expect(published > 0 && published < Double(payloads.count), "the engine is stuck after \(published) events")
         // As on SIGTERM; a stop that hung would never return (the race bounds the test, it
         // measures nothing).
         task.cancel()

@@ -214,9 +214,10 @@ final class Rendezvous<Value: Sendable>: Sendable {
         signal.signal()
     }
 
-    /// Blocks the calling (socket) thread until a value is there (a minute at most).
-    func wait() throws -> Value {
-        guard signal.wait(timeout: .now() + 60) == .success else { throw TestFailure("timed out waiting for a rendezvous") }
+    /// Blocks the calling (socket) thread until a value is there (a minute at most, unless
+    /// told otherwise).
+    func wait(seconds: Int = 60) throws -> Value {
+        guard signal.wait(timeout: .now() + .seconds(seconds)) == .success else { throw TestFailure("timed out waiting for a rendezvous") }
         return value.withLock { $0! }
     }
 

@@ -23,6 +23,7 @@ final class EngineStage<Sink: EventSink> {
     private let output: OutputSettings
     private let template: EngineConfiguration
     private let service: ServiceSettings
+    private let store: (any SnapshotStore)?
     private let sink: Sink
     private let context: Context
     private let handoff: BatchHandoff
@@ -65,7 +66,8 @@ final class EngineStage<Sink: EventSink> {
     private var totals = (published: 0, droppedAtLimit: 0, droppedAtShutdown: 0)
 
     init(
-        output: OutputSettings, codec: Codec, engine template: EngineConfiguration, service: ServiceSettings, sink: Sink,
+        output: OutputSettings, codec: Codec, engine template: EngineConfiguration, service: ServiceSettings,
+        store: (any SnapshotStore)?, sink: Sink,
         context: Context, handoff: BatchHandoff, metrics: ServiceMetrics, logger: Logger, stop: StopSignal,
         acknowledgements: AcknowledgementBoard, namespace: UInt64, restored: RestoredState?,
         onReady: @escaping @Sendable (String) -> Void
@@ -73,6 +75,7 @@ final class EngineStage<Sink: EventSink> {
         self.output = output
         self.template = template
         self.service = service
+        self.store = store
         self.sink = sink
         self.context = context
         self.handoff = handoff
@@ -131,7 +134,7 @@ final class EngineStage<Sink: EventSink> {
             "output.published": .stringConvertible(totals.published),
             "output.dropped.hwm": .stringConvertible(totals.droppedAtLimit),
             "output.dropped.shutdown": .stringConvertible(totals.droppedAtShutdown),
-            "state.final": .string(service.state == nil ? "none" : finishedCleanly ? "written" : "failed"),
+            "state.final": .string(store == nil ? "none" : finishedCleanly ? "written" : "failed"),
         ])
     }
 
@@ -152,7 +155,7 @@ final class EngineStage<Sink: EventSink> {
             if final { finishedCleanly = false }
             return
         }
-        guard let directory = service.state else {
+        guard let store else {
             // Without state, input is released once its output is durable: at least once.
             acknowledgements.post(position)
             return
@@ -162,7 +165,7 @@ final class EngineStage<Sink: EventSink> {
         let snapshot = DaemonSnapshot(
             engine: engine.snapshot(), syntheticSerial: syntheticSerial, sequences: sequences.entries, inputPosition: position)
         do throws(ServiceError) {
-            try SnapshotFile.write(SnapshotFile.encode(snapshot), to: directory)
+            try store.write(SnapshotFile.encode(snapshot))
             metrics.snapshotsWritten.increment()
             metrics.snapshotDuration.recordNanoseconds(Int64(Clock.monotonicNanoseconds() &- now))
             metrics.snapshotLastSuccess.record(Clock.epochSeconds())
