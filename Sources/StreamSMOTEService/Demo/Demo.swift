@@ -96,6 +96,7 @@ public struct Demo: Service {
             var tap = Tap.Settings(endpoints: [endpoints.publish])
             tap.codec = settings.codec
             tap.mode = .stats
+            tap.window = settings.windowEvents
             tap.duration = settings.duration
             let tapSettings = tap
             group.addTask {
