@@ -24,7 +24,7 @@
 ///   (`1e39`) are `nonFinite`, values that underflow become zero or subnormal.
 ///
 /// A decoder holds scratch space and the stream's feature count, so keep one per thread.
-public struct JSONEventDecoder: Sendable {
+public struct JSONEventDecoder: PayloadDecoder {
     /// Deepest nesting accepted inside unknown values (the event object is level 1).
     public static let maxNestingDepth = 64
 
@@ -70,14 +70,12 @@ public struct JSONEventDecoder: Sendable {
         }
         try validation.finish(event, pending: pending)
     }
+}
 
-    /// Decodes one payload held in an array; see `decode(_:into:)`.
-    public mutating func decode(_ payload: [UInt8], into event: inout DecodedEvent) throws(EventRejection) {
-        let result: Result<Void, EventRejection> = payload.withUnsafeBytes { raw in
-            Result { () throws(EventRejection) in try decode(raw, into: &event) }
-        }
-        try result.get()
-    }
+extension CodecRegistration {
+    /// `--codec json`: `JSONEventDecoder` and `JSONEventEncoder`.
+    static let json = CodecRegistration(
+        name: "json", summary: "UTF-8 JSON objects (the default)", decoder: JSONEventDecoder.self, encoder: JSONEventEncoder.self)
 }
 
 /// The keys the decoder reads; each one a bit so duplicates are caught with a mask.
