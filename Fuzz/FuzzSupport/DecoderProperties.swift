@@ -16,7 +16,8 @@ public enum DecoderProperties {
     /// Decodes `payload` and checks:
     /// 1. a rejection has a log-safe message (non-empty, at most 512 bytes, printable
     ///    ASCII), and a payload over the limit is always `oversize`;
-    /// 2. an accepted event is valid (non-empty id, label and features, all finite);
+    /// 2. an accepted event is valid (non-empty id, label and features, all finite) and
+    ///    within the default limits (ids, labels, the label's characters);
     /// 3. decoding is deterministic and independent of the event buffer's previous
     ///    contents, of the decoder's warm state, and of the entry point (pointer or array);
     /// 4. an accepted event re-encodes in both codecs and decodes back to an equal event
@@ -42,6 +43,7 @@ public enum DecoderProperties {
         case .success(let event):
             FuzzCheck.require(payload.count <= maxPayloadBytes, "accepted \(payload.count) bytes over the limit")
             FuzzCheck.requireValid(event, "\(codec) decode")
+            FuzzCheck.requireWithinLimits(event, "\(codec) decode")
         }
 
         // 3. Same decoder again (warm interner, feature count now fixed by the first event),
