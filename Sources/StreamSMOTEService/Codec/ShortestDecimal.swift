@@ -123,47 +123,47 @@ extension ShortestDecimal {
         let q: Int
         if biased != 0 {
             c = UInt64(fraction | 0x80_0000)
-            q = biased - 150
+            q = biased &- 150
             // Integers below 2^24 are their own shortest form.
             if q < 0 && q > -24 {
-                let integer = c >> UInt64(-q)
-                if integer << UInt64(-q) == c { return (UInt32(integer), 0) }
+                let integer = c &>> UInt64(-q)
+                if integer &<< UInt64(-q) == c { return (UInt32(integer), 0) }
             }
         } else {
             c = UInt64(fraction)
             q = -149
         }
         let out: UInt64 = c & 1
-        let cb = c << 2
-        let cbr = cb + 2
+        let cb = c &<< 2
+        let cbr = cb &+ 2
         let cbl: UInt64
         let k: Int
         if c != 0x80_0000 || q == -149 {
-            cbl = cb - 2
+            cbl = cb &- 2
             k = floorLog10Pow2(q)
         } else {
             // The binade's first value: the gap below is half the gap above.
-            cbl = cb - 1
+            cbl = cb &- 1
             k = floorLog10ThreeQuartersPow2(q)
         }
-        let h = UInt64(q + floorLog2Pow10(-k) + 33)
-        let g = table.withUnsafeBufferPointer { $0[2 * (k - tableMinK)] } + 1
-        let vb = roundToOdd(g, cb << h)
-        let vbl = roundToOdd(g, cbl << h)
-        let vbr = roundToOdd(g, cbr << h)
-        let s = vb >> 2
+        let h = UInt64(q &+ floorLog2Pow10(-k) &+ 33)
+        let g = table.withUnsafeBufferPointer { $0[2 &* (k &- tableMinK)] } &+ 1
+        let vb = roundToOdd(g, cb &<< h)
+        let vbl = roundToOdd(g, cbl &<< h)
+        let vbr = roundToOdd(g, cbr &<< h)
+        let s = vb &>> 2
         // One digit shorter: the multiples of ten around s.
-        let sp10 = 10 * (s / 10)
-        let tp10 = sp10 + 10
-        let upin = vbl + out <= sp10 << 2
-        let wpin = (tp10 << 2) + out <= vbr
+        let sp10 = 10 &* (s / 10)
+        let tp10 = sp10 &+ 10
+        let upin = vbl &+ out <= sp10 &<< 2
+        let wpin = (tp10 &<< 2) &+ out <= vbr
         if upin != wpin { return (UInt32(truncatingIfNeeded: upin ? sp10 : tp10), k) }
-        let t = s + 1
-        let uin = vbl + out <= s << 2
-        let win = (t << 2) + out <= vbr
+        let t = s &+ 1
+        let uin = vbl &+ out <= s &<< 2
+        let win = (t &<< 2) &+ out <= vbr
         if uin != win { return (UInt32(truncatingIfNeeded: uin ? s : t), k) }
         // Both are in: the closer one, ties to even.
-        let mid = (s + t) << 1
+        let mid = (s &+ t) << 1
         return (UInt32(truncatingIfNeeded: vb < mid || (vb == mid && s & 1 == 0) ? s : t), k)
     }
 
@@ -174,43 +174,43 @@ extension ShortestDecimal {
         let q: Int
         if biased != 0 {
             c = fraction | 0x10_0000_0000_0000
-            q = biased - 1075
+            q = biased &- 1075
             if q < 0 && q > -53 {
-                let integer = c >> UInt64(-q)
-                if integer << UInt64(-q) == c { return (integer, 0) }
+                let integer = c &>> UInt64(-q)
+                if integer &<< UInt64(-q) == c { return (integer, 0) }
             }
         } else {
             c = fraction
             q = -1074
         }
         let out: UInt64 = c & 1
-        let cb = c << 2
-        let cbr = cb + 2
+        let cb = c &<< 2
+        let cbr = cb &+ 2
         let cbl: UInt64
         let k: Int
         if c != 0x10_0000_0000_0000 || q == -1074 {
-            cbl = cb - 2
+            cbl = cb &- 2
             k = floorLog10Pow2(q)
         } else {
-            cbl = cb - 1
+            cbl = cb &- 1
             k = floorLog10ThreeQuartersPow2(q)
         }
-        let h = UInt64(q + floorLog2Pow10(-k) + 2)
-        let (g1, g0) = table.withUnsafeBufferPointer { ($0[2 * (k - tableMinK)], $0[2 * (k - tableMinK) + 1]) }
-        let vb = roundToOdd(g1, g0, cb << h)
-        let vbl = roundToOdd(g1, g0, cbl << h)
-        let vbr = roundToOdd(g1, g0, cbr << h)
-        let s = vb >> 2
-        let sp10 = 10 * (s / 10)
-        let tp10 = sp10 + 10
-        let upin = vbl + out <= sp10 << 2
-        let wpin = (tp10 << 2) + out <= vbr
+        let h = UInt64(q &+ floorLog2Pow10(-k) &+ 2)
+        let (g1, g0) = table.withUnsafeBufferPointer { ($0[2 &* (k &- tableMinK)], $0[2 &* (k &- tableMinK) &+ 1]) }
+        let vb = roundToOdd(g1, g0, cb &<< h)
+        let vbl = roundToOdd(g1, g0, cbl &<< h)
+        let vbr = roundToOdd(g1, g0, cbr &<< h)
+        let s = vb &>> 2
+        let sp10 = 10 &* (s / 10)
+        let tp10 = sp10 &+ 10
+        let upin = vbl &+ out <= sp10 &<< 2
+        let wpin = (tp10 &<< 2) &+ out <= vbr
         if upin != wpin { return (upin ? sp10 : tp10, k) }
-        let t = s + 1
-        let uin = vbl + out <= s << 2
-        let win = (t << 2) + out <= vbr
+        let t = s &+ 1
+        let uin = vbl &+ out <= s &<< 2
+        let win = (t &<< 2) &+ out <= vbr
         if uin != win { return (uin ? s : t, k) }
-        let mid = (s + t) << 1
+        let mid = (s &+ t) << 1
         return (vb < mid || (vb == mid && s & 1 == 0) ? s : t, k)
     }
 
@@ -261,46 +261,59 @@ extension ShortestDecimal {
     static let digitPairs: StaticString =
         "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
-    /// Number of decimal digits of `value` (≥ 1).
+    /// 10^0 … 10^19.
+    static let powersOf10: [UInt64] = [
+        1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000, 10_000_000_000,
+        100_000_000_000, 1_000_000_000_000, 10_000_000_000_000, 100_000_000_000_000, 1_000_000_000_000_000,
+        10_000_000_000_000_000, 100_000_000_000_000_000, 1_000_000_000_000_000_000, 10_000_000_000_000_000_000,
+    ]
+
+    /// Number of decimal digits of `value` (≥ 1), without branches: floor(log10) from the
+    /// bit length (× 1233 / 4096 ≈ log10 2), then one comparison.
     @inline(__always)
     static func digitCount(_ value: UInt64) -> Int {
-        // floor(log10) from the bit length, then one correction.
-        let approx = ((64 - (value | 1).leadingZeroBitCount) &* 1233) >> 12
-        return approx + (value >= powerOf10(approx) ? 1 : 0)
+        let estimate = ((64 &- (value | 1).leadingZeroBitCount) &* 1233) &>> 12
+        return powersOf10.withUnsafeBufferPointer { estimate &+ (value >= $0[estimate] ? 1 : 0) }
     }
 
-    @inline(__always)
-    static func powerOf10(_ n: Int) -> UInt64 {
-        var p: UInt64 = 1
-        var n = n
-        var base: UInt64 = 10
-        while n > 0 {
-            if n & 1 != 0 { p &*= base }
-            base &*= base
-            n >>= 1
-        }
-        return p
-    }
-
-    /// Writes the `count` digits of `value` ending just before `end`.
+    /// Writes the `count` digits of `value` ending just before `end`: eight at a time as
+    /// four independent pairs in 32-bit arithmetic, so the divisions do not wait on each other.
     @inline(__always)
     static func writeDigits(_ value: UInt64, count: Int, endingAt end: UnsafeMutablePointer<UInt8>) {
-        let pairs = digitPairs.utf8Start
-        var value = value
-        var p = end
+        let pairs = UnsafeRawPointer(digitPairs.utf8Start)
+        var p = UnsafeMutableRawPointer(end)
         var remaining = count
+        var rest = value
+        while remaining >= 8 {
+            let high = rest / 100_000_000
+            let low = UInt32(truncatingIfNeeded: rest &- high &* 100_000_000)
+            rest = high
+            let upper = low / 10_000
+            let lower = low &- upper &* 10_000
+            p -= 8
+            storePair(upper / 100, at: p, from: pairs)
+            storePair(upper % 100, at: p + 2, from: pairs)
+            storePair(lower / 100, at: p + 4, from: pairs)
+            storePair(lower % 100, at: p + 6, from: pairs)
+            remaining &-= 8
+        }
+        var small = UInt32(truncatingIfNeeded: rest)
         while remaining >= 2 {
-            let pair = Int(value % 100)
-            value /= 100
+            let next = small / 100
             p -= 2
-            p[0] = pairs[2 * pair]
-            p[1] = pairs[2 * pair + 1]
-            remaining -= 2
+            storePair(small &- next &* 100, at: p, from: pairs)
+            small = next
+            remaining &-= 2
         }
         if remaining == 1 {
             p -= 1
-            p[0] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value)
+            p.storeBytes(of: UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: small), as: UInt8.self)
         }
+    }
+
+    @inline(__always)
+    static func storePair(_ pair: UInt32, at p: UnsafeMutableRawPointer, from pairs: UnsafeRawPointer) {
+        p.storeBytes(of: pairs.loadUnaligned(fromByteOffset: Int(pair) &* 2, as: UInt16.self), as: UInt16.self)
     }
 
     /// Lays out `digits` × 10^`exponent` (positive) as `description` does; returns the end.
