@@ -26,7 +26,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(name: .customLong("pub"), help: "Endpoint to bind (default: tcp://127.0.0.1:5555).")
     var publish = "tcp://127.0.0.1:5555"
 
-    @Option(help: "Payload codec: json or protobuf (default: json).")
+    @Option(help: "Payload codec.")
     var codec: Codec = .json
 
     @Option(help: "Topic of every event (default: events).")

@@ -20,7 +20,7 @@ struct TapCommand: AsyncParsableCommand {
     @Option(name: .customLong("topic"), help: "Topic prefix (repeatable; default: everything).")
     var topics: [String] = []
 
-    @Option(help: "Payload codec: json or protobuf (default: json).")
+    @Option(help: "Payload codec.")
     var codec: Codec = .json
 
     @Flag(help: "Show rates by topic and class every second instead of events.")

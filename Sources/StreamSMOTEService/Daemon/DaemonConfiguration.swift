@@ -249,6 +249,14 @@ public struct DaemonConfiguration: Sendable, Equatable {
            let stray = minority.first(where: { !input.labels.contains($0) }) {
             throw fail("--minority \(stray) is not in --label")
         }
+        for label in input.labels + (engine.minorityLabels ?? []) {
+            if label.utf8.count > input.maxLabelBytes {
+                throw fail("the label \(PayloadExcerpt.escaped(label)) is longer than --max-label-bytes \(input.maxLabelBytes): no event could carry it")
+            }
+            if EventValidation.forbiddenCharacter(in: label) != nil {
+                throw fail("the label \(PayloadExcerpt.escaped(label)) holds a control or bidi character: no event could carry it")
+            }
+        }
         if (output.curveAllow != nil || input.curveServerKey != nil) && output.curveSecretKey == nil {
             throw fail("--curve-server-key and --curve-allow need --curve-secret-key")
         }
