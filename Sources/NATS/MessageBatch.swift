@@ -7,7 +7,7 @@ import CNATS
 /// them inside the message, so one thread at a time uses it; hand it over with `sending`.
 /// Each ``ReceivedMessage`` keeps its batch alive.
 public final class MessageBatch: RandomAccessCollection {
-    private(set) var handles: [OpaquePointer]
+    let handles: [OpaquePointer]
 
     /// Takes ownership of `handles` (each destroyed with the batch).
     init(handles: [OpaquePointer]) {
@@ -36,11 +36,6 @@ public final class MessageBatch: RandomAccessCollection {
         for handle in handles { natsMsg_Destroy(handle) }
     }
 
-    /// Gives up the messages to the caller, who destroys them; the batch is empty after.
-    func releaseAll() -> [OpaquePointer] {
-        defer { handles = [] }
-        return handles
-    }
 
     public var startIndex: Int { 0 }
     public var endIndex: Int { handles.count }

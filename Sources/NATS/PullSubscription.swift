@@ -15,18 +15,21 @@ public final class PullSubscription {
         public var batch: Int
         /// The most payload bytes to return (0: no limit).
         public var maxBytes = 0
-        /// How long the request lives on the server (and the call waits).
+        /// How long the request lives on the server, and the call waits.
         public var expires: Duration
-        /// Return at once with what is available instead of waiting for a full batch.
+        /// Whether the server may answer before the batch is full. On nats-server 2.9 a
+        /// no-wait request with an expiry returns as soon as at least one message is there,
+        /// with those available; without no-wait it waits for a full batch or the expiry.
         public var noWait = false
         /// Ask the server for heartbeats at this interval while the request waits, so that
         /// a dead server is noticed (``NATSError/Status/missedHeartbeat``) before `expires`.
         public var heartbeat: Duration?
 
         /// A request for up to `batch` messages, waiting at most `expires`.
-        public init(batch: Int, expires: Duration) {
+        public init(batch: Int, expires: Duration, noWait: Bool = false) {
             self.batch = batch
             self.expires = expires
+            self.noWait = noWait
         }
     }
 
@@ -57,9 +60,10 @@ public final class PullSubscription {
         guard status == NATS_OK, let subscription else {
             throw NATSError.last(status, "js_PullSubscribe(\(stream), \(consumer))", jetStreamCode: code)
         }
-        // libnats sizes the pending limits from MaxAckPending × 1 MiB in an `int`, which
-        // wraps for MaxAckPending ≥ 2048 (to a tiny or invalid byte limit). Messages only
-        // arrive as answers to our own pull requests, so no limit is needed.
+        // libnats raises the pending limits of a consumer with MaxAckPending above 65 536 to
+        // MaxAckPending messages and MaxAckPending MiB, cast to an `int`: the byte limit wraps
+        // (69 633 gives 1 MiB), and a large batch can then be dropped as a slow consumer.
+        // Messages only arrive as answers to our own pull requests, so no limit is needed.
         natsSubscription_SetPendingLimits(subscription, -1, -1)
         self.jetStream = jetStream
         self.stream = stream
@@ -71,12 +75,20 @@ public final class PullSubscription {
         natsSubscription_Destroy(handle)
     }
 
-    /// Asks for `batch` messages and waits until they are all there or `timeout` passed
-    /// (libnats's `natsSubscription_Fetch`): returns early only with a full batch.
+    /// Fetches up to `batch` messages, waiting at most `timeout` for the first one
+    /// (libnats's `natsSubscription_Fetch`).
     ///
-    /// - Returns: the messages, possibly fewer than `batch`; empty when none came in time.
+    /// With nats-server 2.9 this returns as soon as at least one message is available, with
+    /// up to `batch` of those already there: a message never waits for a batch to fill, and
+    /// under load a full batch comes in one round trip. Each call leaves no request behind on
+    /// the server (its request ends with the batch or the server's 408 at expiry), so calls
+    /// can follow each other in a loop.
+    ///
+    /// - Returns: the messages in delivery order; empty when none came within `timeout`.
     /// - Throws: ``NATSError``; ``NATSError/Status/noResponders`` while the consumer has no
-    ///   leader (retry after a pause), ``NATSError/Status/connectionClosed``.
+    ///   leader (retry after a pause), ``NATSError/Status/connectionClosed``; a consumer
+    ///   deleted meanwhile or too many waiting requests (`Exceeded MaxWaiting`) give
+    ///   ``NATSError/Status/error`` with the server's text.
     public func fetch(batch: Int, timeout: Duration) throws(NATSError) -> MessageBatch {
         precondition(batch > 0, "a fetch asks for at least one message")
         var list = natsMsgList()
@@ -92,7 +104,10 @@ public final class PullSubscription {
         jsFetchRequest_Init(&raw)
         raw.Batch = Int32(clamping: request.batch)
         raw.MaxBytes = Int64(request.maxBytes)
-        raw.Expires = request.noWait ? 0 : request.expires.natsNanoseconds
+        // Always with an expiry: a no-wait request without one makes libnats return before
+        // the server's answer, which then ends the next fetch early and leaves its request
+        // waiting on the server (until "Exceeded MaxWaiting").
+        raw.Expires = max(request.expires.natsNanoseconds, 1_000_000)
         raw.NoWait = request.noWait
         if let heartbeat = request.heartbeat { raw.Heartbeat = heartbeat.natsNanoseconds }
         var list = natsMsgList()
@@ -100,25 +115,21 @@ public final class PullSubscription {
         return try batchOrThrow(status, &list, jsErrCode(rawValue: 0), "natsSubscription_FetchRequest(\(stream), \(consumer), \(request.batch))")
     }
 
-    /// Returns as soon as at least one message is there, with up to `maxMessages` of those
-    /// already available: the low-latency way to consume.
-    ///
-    /// A full batch comes in one round trip when messages are waiting. Otherwise this waits
-    /// at most `timeout` for the first message, then takes what else is there without
-    /// waiting, so a message never waits for a batch to fill.
-    ///
-    /// - Returns: between 1 and `maxMessages` messages, or none when `timeout` passed.
-    public func next(maxMessages: Int, timeout: Duration) throws(NATSError) -> MessageBatch {
-        precondition(maxMessages > 0, "a fetch asks for at least one message")
-        var available = FetchRequest(batch: maxMessages, expires: timeout)
-        available.noWait = true
-        let first = try fetch(available)
-        if !first.isEmpty { return first }
-        let one = try fetch(FetchRequest(batch: 1, expires: timeout))
-        if one.isEmpty || maxMessages == 1 { return one }
-        available.batch = maxMessages - 1
-        let rest = try fetch(available)
-        return MessageBatch(combining: one, rest)
+    /// How many messages and bytes libnats buffers for this subscription before it drops
+    /// them as a slow consumer; `nil`: no limit.
+    public struct PendingLimits: Sendable, Hashable {
+        /// Messages.
+        public var messages: Int?
+        /// Bytes.
+        public var bytes: Int?
+    }
+
+    /// The subscription's buffer limits (none: only answers to its own requests arrive).
+    public var pendingLimits: PendingLimits {
+        var messages: Int32 = 0
+        var bytes: Int32 = 0
+        natsSubscription_GetPendingLimits(handle, &messages, &bytes)
+        return PendingLimits(messages: messages > 0 ? Int(messages) : nil, bytes: bytes > 0 ? Int(bytes) : nil)
     }
 
     /// The consumer's configuration and progress.
@@ -138,12 +149,5 @@ public final class PullSubscription {
         default:
             throw NATSError.last(status, operation(), jetStreamCode: code)
         }
-    }
-}
-
-extension MessageBatch {
-    /// One batch holding the messages of both (which give them up).
-    convenience init(combining first: MessageBatch, _ second: MessageBatch) {
-        self.init(handles: first.releaseAll() + second.releaseAll())
     }
 }
