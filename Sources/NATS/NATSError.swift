@@ -125,7 +125,11 @@ public struct NATSError: Error, Sendable, Hashable, CustomStringConvertible {
         var lastStatus = NATS_OK
         let text = nats_GetLastError(&lastStatus).map { String(cString: $0) }.map(withoutSourceLocation)
         let message = (lastStatus == status && text?.isEmpty == false) ? text! : String(cString: natsStatus_GetText(status))
-        let code = jetStreamCode.rawValue == 0 ? nil : JetStreamCode(jetStreamCode)
+        // libnats turns every "no responders" of a JetStream call into JSNotEnabledErr
+        // (10076), although in a cluster it mostly means "no leader yet": keep the status,
+        // drop the guess.
+        let guessed = status == NATS_NO_RESPONDERS && jetStreamCode == JSNotEnabledErr
+        let code = (jetStreamCode.rawValue == 0 || guessed) ? nil : JetStreamCode(jetStreamCode)
         return NATSError(status: Status(status), jetStreamCode: code, operation: operation(), message: message)
     }
 

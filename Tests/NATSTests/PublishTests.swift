@@ -189,3 +189,25 @@ struct PublishTests {
         #expect(failures.first?.headers["Nats-Expected-Last-Msg-Id"] == "c-5")
     }
 }
+
+@Suite("NATSError")
+struct NATSErrorTests {
+    @Test("a synchronous publish nobody takes is noResponders and transient, without libnats's guessed 'JetStream not enabled' code")
+    func noResponders() async throws {
+        let server = try NATSServer.start()
+        defer { server.shutdown() }
+        let error = try await onNATSThread { () -> NATSError? in
+            let js = try Connection(serverList: server.url).jetStream()
+            do throws(NATSError) {
+                try js.publish("nobody.listens", [1], messageID: "x")
+                return nil
+            } catch {
+                return error
+            }
+        }
+        #expect(error?.status == .noResponders)
+        #expect(error?.jetStreamCode == nil)
+        #expect(error?.isTransient == true)
+        #expect(error?.operation.contains("nobody.listens") == true)
+    }
+}
