@@ -284,10 +284,28 @@ public final class NATSServer: @unchecked Sendable {
         try httpGet(port: monitorPort, path: path)
     }
 
-    /// `/jsz` decoded, or `nil` when the server does not answer.
-    public func jetStreamReport() -> [String: Any]? {
-        guard let body = try? monitor("/jsz"), let data = body.data(using: .utf8) else { return nil }
+    /// `/jsz` (with `query`, such as `?streams=true`) decoded, or `nil` when the server does
+    /// not answer.
+    public func jetStreamReport(_ query: String = "") -> [String: Any]? {
+        guard let body = try? monitor("/jsz" + query), let data = body.data(using: .utf8) else { return nil }
         return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    }
+
+    /// What this server itself holds of stream `name` (its replica, not the leader's view):
+    /// `nil` when it has no replica or does not answer. Use it to wait until a restarted
+    /// member has caught up.
+    public func localStreamState(_ name: String) -> (messages: UInt64, lastSequence: UInt64)? {
+        guard let report = jetStreamReport("?streams=true"),
+              let accounts = report["account_details"] as? [[String: Any]] else { return nil }
+        for account in accounts {
+            for stream in account["stream_detail"] as? [[String: Any]] ?? [] where stream["name"] as? String == name {
+                guard let state = stream["state"] as? [String: Any] else { return nil }
+                let messages = (state["messages"] as? NSNumber)?.uint64Value ?? 0
+                let last = (state["last_seq"] as? NSNumber)?.uint64Value ?? 0
+                return (messages, last)
+            }
+        }
+        return nil
     }
 
     /// The last lines of the server's log.

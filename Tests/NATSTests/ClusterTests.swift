@@ -128,8 +128,7 @@ struct ClusterTests {
             let restarted = cluster.servers[victim]
             var holds = false
             try poll(timeout: .seconds(30), what: "\(restarted.name) to catch up") {
-                let body = try restarted.monitor("/jsz?streams=true")
-                holds = body.contains("\"messages\": \(count),")
+                holds = restarted.localStreamState(stream)?.messages == UInt64(count)
                 return holds
             }
             return (ids, stored.messages, recoveries, failuresByCause, holds)
