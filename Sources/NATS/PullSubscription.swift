@@ -81,8 +81,10 @@ public final class PullSubscription {
     /// With nats-server 2.9 this returns as soon as at least one message is available, with
     /// up to `batch` of those already there: a message never waits for a batch to fill, and
     /// under load a full batch comes in one round trip. Each call leaves no request behind on
-    /// the server (its request ends with the batch or the server's 408 at expiry), so calls
-    /// can follow each other in a loop.
+    /// the server (its request ends with the batch, or with the server's 408 10 ms before the
+    /// client gives up), so calls can follow each other in a loop. Keep `timeout` at 20 ms or
+    /// more: below, libnats does not shorten the server's expiry, and a late 408 can end the
+    /// next call early.
     ///
     /// - Returns: the messages in delivery order; empty when none came within `timeout`.
     /// - Throws: ``NATSError``; ``NATSError/Status/noResponders`` while the consumer has no

@@ -245,4 +245,19 @@ struct PullConsumerTests {
         #expect(limits.messages == nil)
         #expect(limits.bytes == nil)
     }
+
+    @Test("a consumer kept in memory can be bound (libnats compares the storage flag when binding)")
+    func memoryConsumer() async throws {
+        let server = try NATSServer.start()
+        defer { server.shutdown() }
+        let name = uniqueName("MEM")
+        let got = try await onNATSThread { () throws -> Int in
+            let js = try Connection(serverList: server.url).jetStream()
+            var consumer = ConsumerConfiguration(durableName: "reader")
+            consumer.memoryStorage = true
+            try makeFeed(js, name, count: 3, consumer: consumer)
+            return try collect(try js.pullSubscribe(stream: name, consumer: "reader"), count: 3, timeout: .seconds(10)).count
+        }
+        #expect(got == 3)
+    }
 }
