@@ -151,10 +151,26 @@ public final class NATSServer: @unchecked Sendable {
     }
 
     /// Freezes the server (SIGSTOP): it keeps its sockets but answers nothing, as a server
-    /// stuck in a long pause or behind a partition would.
+    /// stuck in a long pause or behind a partition would. Returns once every thread of the
+    /// server has stopped (a signal takes effect asynchronously).
     public func pause() {
-        lock.withLock { running in
-            if let process = running { Glibc.kill(process.server, SIGSTOP) }
+        guard let pid = lock.withLock({ running -> pid_t? in
+            guard let process = running else { return nil }
+            Glibc.kill(process.server, SIGSTOP)
+            return process.server
+        }) else { return }
+        try? poll(timeout: .seconds(10), what: "\(name) to stop") { Self.allThreadsStopped(pid) }
+    }
+
+    /// Whether every thread of `pid` is in the stopped state (`T` in `/proc/<pid>/task/*/stat`).
+    static func allThreadsStopped(_ pid: pid_t) -> Bool {
+        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return false }
+        return !tasks.isEmpty && tasks.allSatisfy { task in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            // The state follows the command name, which is in parentheses.
+            let state = stat[stat.index(close, offsetBy: 2)]
+            return state == "T" || state == "t"
         }
     }
 

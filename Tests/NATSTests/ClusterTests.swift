@@ -41,7 +41,7 @@ func messageIndex(_ id: String?) -> Int { Int(id!.dropFirst(2))! }
 struct ClusterTests {
     @Test("R3 stream: publishing while the stream leader is killed; failures re-published with the same ids; nothing lost, nothing duplicated, order kept")
     func publishThroughLeaderLoss() async throws {
-        let cluster = try NATSCluster.start(size: 3)
+        let cluster = try await NATSCluster.start(size: 3)
         defer { cluster.shutdown() }
         let stream = uniqueName("OUT")
         let count = 20_000
@@ -146,7 +146,7 @@ struct ClusterTests {
 
     @Test("R3 consumer: fetching and acknowledging up to a position continues after the consumer's leader is killed; each message is processed once, in order")
     func consumeThroughLeaderLoss() async throws {
-        let cluster = try NATSCluster.start(size: 3)
+        let cluster = try await NATSCluster.start(size: 3)
         defer { cluster.shutdown() }
         let stream = uniqueName("IN")
         let count = 5_000
@@ -214,7 +214,7 @@ struct ClusterTests {
 
     @Test("R3 KV bucket: a compare-and-set lock survives the loss of the bucket's leader, and a stale revision still loses")
     func keyValueThroughLeaderLoss() async throws {
-        let cluster = try NATSCluster.start(size: 3)
+        let cluster = try await NATSCluster.start(size: 3)
         defer { cluster.shutdown() }
         let bucket = uniqueName("locks")
         let (value, staleCode) = try await onNATSThread { () throws -> ([UInt8]?, NATSError.JetStreamCode?) in

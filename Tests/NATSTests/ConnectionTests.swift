@@ -6,7 +6,7 @@ import Testing
 struct ConnectionTests {
     @Test("connects through a server list whose first entry is dead, and publishes")
     func serverList() async throws {
-        let server = try NATSServer.start(jetStream: false)
+        let server = try await NATSServer.start(jetStream: false)
         defer { server.shutdown() }
         let (url, maxPayload) = try await onNATSThread { () throws -> (String?, Int) in
             // Port 1 on loopback refuses at once.
@@ -41,7 +41,7 @@ struct ConnectionTests {
 
     @Test("a restarted server: disconnected, then reconnected, and the connection works again")
     func reconnect() async throws {
-        let server = try NATSServer.start(jetStream: false)
+        let server = try await NATSServer.start(jetStream: false)
         defer { server.shutdown() }
         let log = EventLog()
         let (events, reconnects) = try await onNATSThread { () throws -> ([Connection.Event], UInt64) in
@@ -66,7 +66,7 @@ struct ConnectionTests {
 
     @Test("drain closes the connection and reports closed")
     func drain() async throws {
-        let server = try NATSServer.start(jetStream: false)
+        let server = try await NATSServer.start(jetStream: false)
         defer { server.shutdown() }
         let log = EventLog()
         let (drained, closed) = try await onNATSThread { () throws -> (Bool, Bool) in

@@ -6,7 +6,7 @@ import Testing
 struct KeyValueTests {
     @Test("put, get, create (put-if-absent), update with a revision, delete, purge, keys")
     func operations() async throws {
-        let server = try NATSServer.start()
+        let server = try await NATSServer.start()
         defer { server.shutdown() }
         let bucket = uniqueName("state")
         try await onNATSThread {
@@ -69,7 +69,7 @@ struct KeyValueTests {
 
     @Test("a TTL'd lock: taken by create, refused to a second holder, free again once it expired")
     func ttlLock() async throws {
-        let server = try NATSServer.start()
+        let server = try await NATSServer.start()
         defer { server.shutdown() }
         let bucket = uniqueName("locks")
         let (refused, taken) = try await onNATSThread { () throws -> (NATSError?, UInt64) in
@@ -97,7 +97,7 @@ struct KeyValueTests {
 
     @Test("a snapshot in chunks with a manifest written last: a reader trusts only a complete manifest")
     func chunkedSnapshot() async throws {
-        let server = try NATSServer.start()
+        let server = try await NATSServer.start()
         defer { server.shutdown() }
         let bucket = uniqueName("snapshots")
         let (restored, afterTornWrite) = try await onNATSThread { () throws -> ([UInt8]?, [UInt8]?) in

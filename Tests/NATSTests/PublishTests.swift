@@ -6,7 +6,7 @@ import Testing
 struct PublishTests {
     @Test("a re-publish with the same id inside the duplicate window is dropped")
     func duplicateWindow() async throws {
-        let server = try NATSServer.start()
+        let server = try await NATSServer.start()
         defer { server.shutdown() }
         let stream = uniqueName("OUT")
         try await onNATSThread {
@@ -33,7 +33,7 @@ struct PublishTests {
 
     @Test("100 000 asynchronous publishes are all acknowledged, and stored once each")
     func manyAsyncPublishes() async throws {
-        let server = try NATSServer.start()
+        let server = try await NATSServer.start()
         defer { server.shutdown() }
         let stream = uniqueName("BULK")
         let count = 100_000
@@ -57,7 +57,7 @@ struct PublishTests {
 
     @Test("publishes nobody stores fail with noResponders; retried with the same ids once the stream exists, they are stored once")
     func noStreamThenRetry() async throws {
-        let server = try NATSServer.start()
+        let server = try await NATSServer.start()
         defer { server.shutdown() }
         let stream = uniqueName("LATE")
         let (first, second, stored) = try await onNATSThread { () throws -> ([PublishFailure], [PublishFailure], [String]) in
@@ -82,7 +82,7 @@ struct PublishTests {
 
     @Test("PubAcks that never come (a frozen server) time out; the same ids re-published after it resumes are all duplicates")
     func frozenServerRetry() async throws {
-        let server = try NATSServer.start()
+        let server = try await NATSServer.start()
         defer { server.shutdown() }
         let stream = uniqueName("FROZEN")
         let (timedOut, retried, counters, stored) = try await onNATSThread { () throws -> ([PublishFailure], [PublishFailure], JetStream.AsyncPublishCounters, UInt64) in
@@ -111,7 +111,7 @@ struct PublishTests {
 
     @Test("waitForPublishAcks gives up on PubAcks that do not come, and returns them as timeouts")
     func abandonedWait() async throws {
-        let server = try NATSServer.start()
+        let server = try await NATSServer.start()
         defer { server.shutdown() }
         let stream = uniqueName("ABANDON")
         let (failures, counters) = try await onNATSThread { () throws -> ([PublishFailure], JetStream.AsyncPublishCounters) in
@@ -131,7 +131,7 @@ struct PublishTests {
 
     @Test("at the pending limit, publishAsync blocks and then fails with timeout, publishing nothing")
     func stall() async throws {
-        let server = try NATSServer.start()
+        let server = try await NATSServer.start()
         defer { server.shutdown() }
         let stream = uniqueName("STALL")
         let (error, counters) = try await onNATSThread { () throws -> (NATSError?, JetStream.AsyncPublishCounters) in
@@ -159,7 +159,7 @@ struct PublishTests {
 
     @Test("chained expected last ids: a publish that skips one is refused with wrongLastMessageID")
     func chainedExpectations() async throws {
-        let server = try NATSServer.start()
+        let server = try await NATSServer.start()
         defer { server.shutdown() }
         let stream = uniqueName("CHAIN")
         let (failures, ids) = try await onNATSThread { () throws -> ([PublishFailure], [String]) in
@@ -194,7 +194,7 @@ struct PublishTests {
 struct NATSErrorTests {
     @Test("a synchronous publish nobody takes is noResponders and transient, without libnats's guessed 'JetStream not enabled' code")
     func noResponders() async throws {
-        let server = try NATSServer.start()
+        let server = try await NATSServer.start()
         defer { server.shutdown() }
         let error = try await onNATSThread { () -> NATSError? in
             let js = try Connection(serverList: server.url).jetStream()

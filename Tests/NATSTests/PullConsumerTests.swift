@@ -49,7 +49,7 @@ func collect(_ subscription: PullSubscription, count: Int, timeout: Duration) th
 struct PullConsumerTests {
     @Test("fetch in batches: stream order, subject, payload, headers and metadata; explicit acks move the ack floor")
     func batches() async throws {
-        let server = try NATSServer.start()
+        let server = try await NATSServer.start()
         defer { server.shutdown() }
         let name = uniqueName("FEED")
         try await onNATSThread {
@@ -93,7 +93,7 @@ struct PullConsumerTests {
 
     @Test("fetch returns what is available at once, and otherwise waits for the first message")
     func fetchWaitsForOne() async throws {
-        let server = try NATSServer.start()
+        let server = try await NATSServer.start()
         defer { server.shutdown() }
         let name = uniqueName("NEXT")
         let (available, late) = try await onNATSThread { () throws -> (Int, [UInt64]) in
@@ -118,7 +118,7 @@ struct PullConsumerTests {
 
     @Test("explicit acks: unacknowledged messages come back after AckWait with a higher delivery count; acknowledged ones never do")
     func redelivery() async throws {
-        let server = try NATSServer.start()
+        let server = try await NATSServer.start()
         defer { server.shutdown() }
         let name = uniqueName("REDELIVER")
         let (first, redelivered, afterwards, info) = try await onNATSThread { () throws -> ([Delivery], [Delivery], Int, ConsumerInfo) in
@@ -145,7 +145,7 @@ struct PullConsumerTests {
 
     @Test("AckAll: acknowledging stream sequence 5 acknowledges 1…5, and only 6…10 come back")
     func ackAll() async throws {
-        let server = try NATSServer.start()
+        let server = try await NATSServer.start()
         defer { server.shutdown() }
         let name = uniqueName("ACKALL")
         let (floor, pending, redelivered, finalInfo) = try await onNATSThread { () throws -> (UInt64, Int, [Delivery], ConsumerInfo) in
@@ -175,7 +175,7 @@ struct PullConsumerTests {
 
     @Test("nak redelivers at once with a higher delivery count; terminate never again; in-progress keeps it pending")
     func nakTermProgress() async throws {
-        let server = try NATSServer.start()
+        let server = try await NATSServer.start()
         defer { server.shutdown() }
         let name = uniqueName("NAK")
         let (again, info) = try await onNATSThread { () throws -> ([Delivery], ConsumerInfo) in
@@ -200,7 +200,7 @@ struct PullConsumerTests {
 
     @Test("a second reader on one consumer shows up as a waiting pull request")
     func secondReader() async throws {
-        let server = try NATSServer.start()
+        let server = try await NATSServer.start()
         defer { server.shutdown() }
         let name = uniqueName("TWO")
         let (waiting, got) = try await onNATSThread { () throws -> (Int, Int) in
@@ -228,7 +228,7 @@ struct PullConsumerTests {
 
     @Test("MaxAckPending 69 633 does not cap the subscription at 1 MiB (libnats sizes it as MaxAckPending MiB in a wrapping int)")
     func pendingLimitsOverflow() async throws {
-        let server = try NATSServer.start()
+        let server = try await NATSServer.start()
         defer { server.shutdown() }
         let name = uniqueName("BIG")
         let limits = try await onNATSThread { () throws -> PullSubscription.PendingLimits in
@@ -248,7 +248,7 @@ struct PullConsumerTests {
 
     @Test("a consumer kept in memory can be bound (libnats compares the storage flag when binding)")
     func memoryConsumer() async throws {
-        let server = try NATSServer.start()
+        let server = try await NATSServer.start()
         defer { server.shutdown() }
         let name = uniqueName("MEM")
         let got = try await onNATSThread { () throws -> Int in

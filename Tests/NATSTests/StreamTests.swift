@@ -6,7 +6,7 @@ import Testing
 struct StreamTests {
     @Test("add, info, update and delete a stream; the configuration round-trips")
     func streamLifecycle() async throws {
-        let server = try NATSServer.start()
+        let server = try await NATSServer.start()
         defer { server.shutdown() }
         let name = uniqueName("ORDERS")
         try await onNATSThread {
@@ -44,7 +44,7 @@ struct StreamTests {
 
     @Test("R3 on a single server is refused with the JetStream code")
     func replicasWithoutCluster() async throws {
-        let server = try NATSServer.start()
+        let server = try await NATSServer.start()
         defer { server.shutdown() }
         let error = try await onNATSThread { () -> NATSError? in
             let js = try Connection(serverList: server.url).jetStream()
@@ -64,7 +64,7 @@ struct StreamTests {
 
     @Test("a durable pull consumer's configuration round-trips; info and delete")
     func consumerLifecycle() async throws {
-        let server = try NATSServer.start()
+        let server = try await NATSServer.start()
         defer { server.shutdown() }
         let stream = uniqueName("IN")
         try await onNATSThread {

@@ -110,9 +110,20 @@ class NatsServer:
         self._end(signal.SIGTERM)
 
     def pause(self):
-        """SIGSTOP: the server keeps its sockets but answers nothing."""
-        if self.process:
-            self.process.send_signal(signal.SIGSTOP)
+        """SIGSTOP: the server keeps its sockets but answers nothing. Returns once every
+        thread has stopped (a signal takes effect asynchronously)."""
+        if not self.process:
+            return
+        self.process.send_signal(signal.SIGSTOP)
+        tasks = Path(f"/proc/{self.process.pid}/task")
+
+        def stopped():
+            try:
+                states = [(task / "stat").read_text().rsplit(")", 1)[1].split()[0] for task in tasks.iterdir()]
+            except OSError:
+                return False
+            return bool(states) and all(state in ("T", "t") for state in states)
+        poll(f"{self.name} to stop", stopped, 10)
 
     def resume(self):
         if self.process:
