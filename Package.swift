@@ -70,6 +70,7 @@ let package = Package(
             name: "streamsmote-bench",
             dependencies: [
                 "ZeroMQ",
+                "NATS",
                 "StreamSMOTECore",
                 "StreamSMOTEService",
                 .product(name: "Logging", package: "swift-log"),

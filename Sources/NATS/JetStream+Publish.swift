@@ -22,15 +22,11 @@ extension JetStream {
     ) throws(NATSError) -> PublishAck {
         let message = try Connection.makeMessage(subject, bytes, headers: headers)
         defer { natsMsg_Destroy(message) }
-        let arena = CStringArena()
-        var options = jsPubOptions()
-        jsPubOptions_Init(&options)
-        options.MsgId = arena.optional(messageID)
-        if let timeout { options.MaxWait = timeout.natsMilliseconds }
-        expect.apply(to: &options, arena: arena)
         var ack: UnsafeMutablePointer<jsPubAck>?
         var code = jsErrCode(rawValue: 0)
-        let status = withExtendedLifetime(arena) { js_PublishMsg(&ack, handle, message, &options, &code) }
+        let status = expect.withOptions(messageID: messageID, maxWait: timeout) { options in
+            js_PublishMsg(&ack, handle, message, &options, &code)
+        }
         guard status == NATS_OK, let ack else {
             throw NATSError.last(status, "js_PublishMsg(\(subject)\(messageID.map { ", id \($0)" } ?? ""))", jetStreamCode: code)
         }
@@ -76,19 +72,17 @@ extension JetStream {
         headers: [String: String] = [:], expect: PublishExpectations = PublishExpectations()
     ) throws(NATSError) {
         var message: OpaquePointer? = try Connection.makeMessage(subject, bytes, headers: headers)
-        let arena = CStringArena()
-        var options = jsPubOptions()
-        jsPubOptions_Init(&options)
-        options.MsgId = arena.optional(messageID)
-        if let timeout = self.options.asyncAckTimeout { options.MaxWait = timeout.natsMilliseconds }
-        expect.apply(to: &options, arena: arena)
-        let status = withExtendedLifetime(arena) { js_PublishMsgAsync(handle, &message, &options) }
+        // Counted before: its PubAck may arrive on libnats's thread before this call returns.
+        tracker.recordSubmitted()
+        let status = expect.withOptions(messageID: messageID, maxWait: options.asyncAckTimeout) { options in
+            js_PublishMsgAsync(handle, &message, &options)
+        }
         guard status == NATS_OK else {
+            tracker.submitted.subtract(1, ordering: .relaxed)
             // libnats keeps the message only when it accepted it.
             natsMsg_Destroy(message)
             throw NATSError.last(status, "js_PublishMsgAsync(\(subject)\(messageID.map { ", id \($0)" } ?? ""))")
         }
-        tracker.submitted()
     }
 
     /// Publishes an array of bytes without waiting for the PubAck; see
@@ -131,7 +125,7 @@ extension JetStream {
             if js_PublishAsyncGetPendingList(&list, handle) == NATS_OK {
                 let error = NATSError(status: .timeout, operation: "js_PublishAsyncComplete", message: "no PubAck within \(timeout)")
                 for message in MessageBatch.take(&list) {
-                    tracker.failed(PublishFailure(message: message, error: error))
+                    tracker.recordFailed(PublishFailure(message: message, error: error))
                     natsMsg_Destroy(message)
                 }
             }
@@ -148,10 +142,12 @@ extension JetStream {
 
     /// Counters of the asynchronous publishes so far.
     public var asyncPublishCounters: AsyncPublishCounters {
-        tracker.state.withLock { state in
-            AsyncPublishCounters(
-                submitted: state.submitted, acknowledged: state.acknowledged,
-                duplicates: state.duplicates, failed: state.failedTotal)
-        }
+        // Outcomes first: a publish is counted as submitted before its outcome can arrive,
+        // so `pending` never goes negative.
+        let failed = tracker.failed.load(ordering: .acquiring)
+        let acknowledged = tracker.acknowledged.load(ordering: .acquiring)
+        return AsyncPublishCounters(
+            submitted: tracker.submitted.load(ordering: .acquiring), acknowledged: acknowledged,
+            duplicates: tracker.duplicates.load(ordering: .relaxed), failed: failed)
     }
 }

@@ -45,7 +45,10 @@ public final class JetStream: @unchecked Sendable {
         /// Publishes that failed (refused, timed out, abandoned by a wait that gave up).
         public var failed: UInt64
         /// Publishes still waiting for their PubAck.
-        public var pending: UInt64 { submitted - acknowledged - failed }
+        public var pending: UInt64 {
+            let settled = acknowledged + failed
+            return submitted > settled ? submitted - settled : 0
+        }
     }
 
     /// The connection the context uses.

@@ -48,15 +48,33 @@ public struct PublishExpectations: Sendable, Hashable {
     /// Whether nothing is expected.
     var isEmpty: Bool { stream == nil && lastMessageID == nil && lastSequence == nil && lastSubjectSequence == nil }
 
-    /// Fills the libnats publish options, with strings from `arena`.
-    func apply(to options: inout jsPubOptions, arena: CStringArena) {
-        options.ExpectStream = arena.optional(stream)
-        options.ExpectLastMsgId = arena.optional(lastMessageID)
+    /// Calls `body` with libnats publish options carrying `messageID` and these expectations;
+    /// the strings live for the call only (no allocation beyond what `withCString` needs).
+    func withOptions<R>(messageID: String?, maxWait: Duration?, _ body: (inout jsPubOptions) -> R) -> R {
+        var options = jsPubOptions()
+        jsPubOptions_Init(&options)
+        if let maxWait { options.MaxWait = maxWait.natsMilliseconds }
         if let lastSequence { options.ExpectLastSeq = lastSequence }
         if let lastSubjectSequence {
             if lastSubjectSequence == 0 { options.ExpectNoMessage = true } else { options.ExpectLastSubjectSeq = lastSubjectSequence }
         }
+        return withOptionalCString(messageID) { id in
+            withOptionalCString(stream) { stream in
+                withOptionalCString(lastMessageID) { lastID in
+                    options.MsgId = id
+                    options.ExpectStream = stream
+                    options.ExpectLastMsgId = lastID
+                    return body(&options)
+                }
+            }
+        }
     }
+}
+
+/// Calls `body` with a C string for `string`, or `NULL` for `nil`.
+func withOptionalCString<R>(_ string: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
+    guard let string else { return body(nil) }
+    return string.withCString { body($0) }
 }
 
 /// An asynchronous publish that did not get a positive PubAck: the stream refused it, the
