@@ -360,12 +360,29 @@ func openDescriptors() -> [Int32] {
     return result
 }
 
-/// A temporary directory of our own.
+/// A temporary directory of our own, marked with this process's id so that a later run can
+/// remove it if this process dies before it does.
 func makeTemporaryDirectory() throws -> String {
+    _ = staleDirectoriesRemoved
     var template = Array("/tmp/streamsmote-nats-XXXXXX".utf8CString)
     guard let path = mkdtemp(&template) else { throw NATSServer.Failure(description: "mkdtemp: errno \(errno)") }
-    return String(cString: path)
+    let directory = String(cString: path)
+    try "\(getpid())".write(toFile: directory + "/owner", atomically: true, encoding: .utf8)
+    return directory
 }
+
+/// Removes, once per process, the directories of test servers whose owner process is gone
+/// (a test process that crashed cannot clean up; its servers died with it).
+let staleDirectoriesRemoved: Bool = {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []
+    for name in names where name.hasPrefix("streamsmote-nats-") {
+        let directory = "/tmp/" + name
+        guard let owner = try? String(contentsOfFile: directory + "/owner", encoding: .utf8),
+              let pid = pid_t(owner.trimmingCharacters(in: .whitespacesAndNewlines)) else { continue }
+        if kill(pid, 0) != 0 && errno == ESRCH { try? FileManager.default.removeItem(atPath: directory) }
+    }
+    return true
+}()
 
 /// Free TCP ports on 127.0.0.1, as the system hands them out.
 func freePorts(_ count: Int) throws -> [Int] {

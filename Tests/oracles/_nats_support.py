@@ -15,6 +15,7 @@ managers (and `shutdown()`) remove the store directories.
 """
 import ctypes
 import json
+import os
 import shutil
 import signal
 import socket
@@ -29,6 +30,21 @@ _PR_SET_PDEATHSIG = 1
 
 def _die_with_parent():
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _temporary_directory(prefix):
+    """A directory of our own, marked with this process's id; directories of test servers
+    whose owner died (a crashed oracle cannot clean up) are removed on the way."""
+    for stale in Path(tempfile.gettempdir()).glob("streamsmote-nats-*"):
+        try:
+            os.kill(int((stale / "owner").read_text()), 0)
+        except ProcessLookupError:
+            shutil.rmtree(stale, ignore_errors=True)
+        except (OSError, ValueError):
+            pass
+    directory = Path(tempfile.mkdtemp(prefix=prefix))
+    (directory / "owner").write_text(str(os.getpid()))
+    return directory
 
 
 def free_ports(count):
@@ -64,7 +80,7 @@ class NatsServer:
     def __init__(self, name="n1", jetstream=True, directory=None, ports=None, cluster=None, start=True):
         self.name = name
         self._owns_directory = directory is None
-        self.directory = Path(directory or tempfile.mkdtemp(prefix="streamsmote-nats-"))
+        self.directory = Path(directory) if directory else _temporary_directory("streamsmote-nats-")
         self.directory.mkdir(parents=True, exist_ok=True)
         self.client_port, self.monitor_port = ports or free_ports(2)
         self.cluster_port = cluster["port"] if cluster else None
@@ -195,7 +211,7 @@ class NatsCluster:
 
     def __init__(self, size=3, name="C", timeout=30.0):
         self.name = name
-        self.directory = Path(tempfile.mkdtemp(prefix="streamsmote-nats-cluster-"))
+        self.directory = _temporary_directory("streamsmote-nats-cluster-")
         ports = free_ports(3 * size)
         self.servers = []
         try:
