@@ -241,13 +241,13 @@ struct BulkInsertTests {
 
     @Test func strategyRule() {
         #expect(BulkInsertStrategy.choose(count: 100, effectiveDimension: 2) == .scan)
-        #expect(BulkInsertStrategy.choose(count: 10_000, effectiveDimension: 8) == .kdTree)
-        #expect(BulkInsertStrategy.choose(count: 10_000, effectiveDimension: 12) == .kdTree)
-        #expect(BulkInsertStrategy.choose(count: 10_000, effectiveDimension: 13) == .blocked)
+        #expect(BulkInsertStrategy.choose(count: 10_000, effectiveDimension: 2) == .kdTree)
+        #expect(BulkInsertStrategy.choose(count: 10_000, effectiveDimension: 5) == .kdTree)
+        #expect(BulkInsertStrategy.choose(count: 10_000, effectiveDimension: 6) == .blocked)
         #expect(BulkInsertStrategy.choose(count: 10_000, effectiveDimension: 216) == .blocked)
-        // Zero weights do not count: 30 features of which 6 weigh.
+        // Zero weights do not count: 30 features of which 5 weigh.
         var graph = NeighborGraph(
-            dimension: 30, k: 5, weights: (0..<30).map { $0 % 5 == 0 ? 1 : 0 })
+            dimension: 30, k: 5, weights: (0..<30).map { $0 % 6 == 0 ? 1 : 0 })
         let rows = [Float](repeating: 1, count: 30 * 1_000)
         #expect(rows.withUnsafeBufferPointer { graph.prepareInserts($0) } == .kdTree)
     }

@@ -53,6 +53,14 @@ struct BlockedDistances: Sendable {
         }
     }
 
+    /// Runs `body` on row `q` of the current block (at least `width` values, which `body`
+    /// may change), computing the block first if needed; see ``copyRow(_:width:into:)``.
+    mutating func withRow<R>(_ q: Int, width: Int, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+        ensure(row: q, columns: width)
+        let offset = (q - blockStart) * columns
+        return block.withUnsafeMutableBufferPointer { body($0.baseAddress! + offset) }
+    }
+
     /// Makes row `q` available with at least `width` columns: when it is not, computes rows
     /// `q..<q + blockSize` against `max(width, q + blockSize)` columns (capped at `count`),
     /// wide enough for every row of the block when each row needs the points up to itself.

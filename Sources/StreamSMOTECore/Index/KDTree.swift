@@ -52,7 +52,7 @@ struct KDTree: Sendable {
     let absoluteSlack: Double
 
     /// Points per leaf at most (a leaf may be larger when all its points coincide).
-    static let leafSize = 12
+    static let leafSize = 24
 
     /// Builds the tree.
     /// - Parameters:
@@ -65,11 +65,13 @@ struct KDTree: Sendable {
         self.count = count
         self.weightsSquared = weightsSquared ?? ContiguousArray(repeating: 1, count: dimension)
         self.unweighted = weightsSquared == nil
-        // The kernel's result for a pair is within (d/8 + 19)·u of the exact weighted sum of
-        // its terms (u = 2⁻²⁴: up to four roundings per term — difference twice, weight,
-        // product — d/8 additions per lane, 7 to join the lanes, 7 for the tail), plus one
-        // subnormal rounding (2⁻¹⁵⁰) per operation; the box bound in Double is within
-        // (d + 2)·2⁻⁵³ of exact. (2d + 64)·u covers both with room to spare.
+        // The kernel's result for a pair is within γ = (d/8 + 19)·u of the exact weighted sum
+        // of its terms (u = 2⁻²⁴: up to four roundings per term — difference, weight, product —
+        // d/8 additions per lane, 7 to join the lanes, 7 for the tail), plus one subnormal
+        // rounding (2⁻¹⁵⁰) per operation; the box bound, computed the same way, is within γ of
+        // the exact distance to the box, which is at most the exact distance to any point in
+        // it. Shrinking the bound by (2d + 64)·u > 2γ + the shrink's own rounding keeps it
+        // below the kernel's value.
         relativeSlack = Double(2 * dimension + 64) * 0x1p-24
         absoluteSlack = Double(8 * dimension + 16) * 0x1p-149
         order = ContiguousArray((0..<count).map { Int32($0) })
@@ -207,29 +209,49 @@ struct KDTree: Sendable {
     // MARK: - Bounds and distances
 
     /// A lower bound on the kernel's distance from `query` to any point in `node`'s box:
-    /// the exact weighted squared distance to the box, less the slack that covers rounding.
+    /// the weighted squared distance to the box, computed like the kernel (eight lanes of
+    /// `Float`, so within the kernel's own rounding error of exact), less a slack twice that
+    /// error (``relativeSlack``, ``absoluteSlack``), so it never exceeds what the kernel
+    /// returns for a point inside the box.
     @inline(__always)
     func safeLowerBound(_ query: UnsafePointer<Float>, node: Int) -> Double {
         let d = dimension
         let base = node &* d
-        var sum = 0.0
-        lower.withUnsafeBufferPointer { lo in
+        let sum: Float = lower.withUnsafeBufferPointer { lo in
             upper.withUnsafeBufferPointer { hi in
                 weightsSquared.withUnsafeBufferPointer { w in
-                    for i in 0..<d {
-                        let x = query[i]
-                        var gap = 0.0
-                        if x < lo[base &+ i] {
-                            gap = Double(lo[base &+ i]) - Double(x)
-                        } else if x > hi[base &+ i] {
-                            gap = Double(x) - Double(hi[base &+ i])
+                    let low = UnsafeRawPointer(lo.baseAddress! + base), high = UnsafeRawPointer(hi.baseAddress! + base)
+                    let weights = UnsafeRawPointer(w.baseAddress!), point = UnsafeRawPointer(query)
+                    var accumulator = SIMD8<Float>()
+                    var i = 0
+                    let zero = SIMD8<Float>()
+                    while i &+ 8 <= d {
+                        let offset = i &* 4
+                        let x = point.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                        let below = low.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) - x
+                        let above = x - high.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                        let gap = below.replacing(with: zero, where: below .< zero)
+                            + above.replacing(with: zero, where: above .< zero)
+                        if unweighted {
+                            accumulator += gap * gap
+                        } else {
+                            accumulator += weights.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) * gap * gap
                         }
-                        sum += Double(w[i]) * gap * gap
+                        i &+= 8
                     }
+                    var total = accumulator.sum()
+                    while i < d {
+                        let x = query[i]
+                        let gap = max(lo[base &+ i] - x, 0) + max(x - hi[base &+ i], 0)
+                        total += (unweighted ? gap : w[i] * gap) * gap
+                        i &+= 1
+                    }
+                    return total
                 }
             }
         }
-        return sum - sum * relativeSlack - absoluteSlack
+        let bound = Double(sum)
+        return bound - bound * relativeSlack - absoluteSlack
     }
 
     // MARK: - Thresholds

@@ -83,10 +83,7 @@ extension NeighborGraph {
         } else {
             switch index.strategy {
             case .blocked:
-                var distances = takeDistanceScratch()
-                index.blocked!.copyRow(q, width: q + 1, into: &distances)
-                link(slot, distances: &distances)
-                restoreDistanceScratch(distances)
+                index.blocked!.withRow(q, width: q + 1) { link(slot, distances: $0) }
             case .kdTree:
                 linkUsingTree(slot, &index)
             case .scan:

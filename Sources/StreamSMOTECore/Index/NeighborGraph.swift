@@ -165,7 +165,7 @@ public struct NeighborGraph: Sendable {
         }
         var distances = takeDistanceScratch()
         points.squaredDistances(from: slot, weightsSquared: weightsSquared, into: &distances)
-        link(slot, distances: &distances)
+        distances.withUnsafeMutableBufferPointer { link(slot, distances: $0.baseAddress!) }
         restoreDistanceScratch(distances)
         return slot
     }
@@ -187,26 +187,56 @@ public struct NeighborGraph: Sendable {
         return slot
     }
 
-    /// Links the newest point, in `slot`, given its numeric distance to every slot: the insert's
-    /// distance pass without the distances. Adds the categorical penalty to `distances`.
-    mutating func link(_ slot: Int, distances: inout ContiguousArray<Float>) {
-        if categoricalCount > 0 { addCategoricalPenalty(from: slot, into: &distances) }
+    /// Links the newest point, in `slot`, given its numeric distance to every slot
+    /// (`distances[0..<slotCount]`): the insert's distance pass without the distances. Adds
+    /// the categorical penalty to `distances`.
+    ///
+    /// The scan looks at eight slots at a time: a group in which no slot's threshold exceeds
+    /// its distance and no distance is within the candidates' last one is skipped after
+    /// branch-free comparisons; any other group goes through the per-slot tests in slot
+    /// order. Nothing changes while a group is skipped, so the skip is exact.
+    mutating func link(_ slot: Int, distances: UnsafeMutablePointer<Float>) {
+        if categoricalCount > 0 { addCategoricalPenalty(from: slot, into: distances) }
         distancePasses += 1
         clearCandidates()
         let capacity = listCapacity
         var worstCandidate = Float.infinity
-        for j in 0..<points.slotCount {
-            let d = distances[j]
-            // The new point has the highest sequence number, so it loses every distance tie;
-            // free slots and the new slot itself have a threshold of −∞.
-            if d < entryThresholds[j] {
-                insertIntoList(of: j, slot: slot, distance: d)
-                reverse[slot].append(Int32(j))
+        let slots = points.slotCount
+        var group = 0
+        while group < slots {
+            let end = min(slots, group &+ 8)
+            // Until the candidates are full (the first `listCapacity` live slots) every group is
+            // looked at.
+            if end &- group == 8 && worstCandidate != .infinity {
+                let worst = worstCandidate
+                let interesting: UInt8 = entryThresholds.withUnsafeBufferPointer { thresholds in
+                    var flags: UInt8 = 0
+                    for lane in 0..<8 {
+                        let d = distances[group &+ lane]
+                        // NaN compares false both ways, as in the per-slot tests below.
+                        flags |= (d < thresholds[group &+ lane] ? 1 : 0) | (d <= worst ? 1 : 0)
+                    }
+                    return flags
+                }
+                if interesting == 0 {
+                    group = end
+                    continue
+                }
             }
-            if d <= worstCandidate && j != slot && points.isLive(j) {
-                offerCandidate(slot: j, distance: d, sequence: sequence[j], limit: capacity)
-                if candidateSlots.count == capacity { worstCandidate = candidateDistances[capacity &- 1] }
+            for j in group..<end {
+                let d = distances[j]
+                // The new point has the highest sequence number, so it loses every distance
+                // tie; free slots and the new slot itself have a threshold of −∞.
+                if d < entryThresholds[j] {
+                    insertIntoList(of: j, slot: slot, distance: d)
+                    reverse[slot].append(Int32(j))
+                }
+                if d <= worstCandidate && j != slot && points.isLive(j) {
+                    offerCandidate(slot: j, distance: d, sequence: sequence[j], limit: capacity)
+                    if candidateSlots.count == capacity { worstCandidate = candidateDistances[capacity &- 1] }
+                }
             }
+            group = end
         }
         adoptCandidates(slot)
     }
@@ -291,6 +321,11 @@ public struct NeighborGraph: Sendable {
     /// one place the categorical part of a distance is computed, so both ends of a pair get
     /// the same bits (numeric part + mismatches × penalty).
     func addCategoricalPenalty(from origin: Int, into distances: inout ContiguousArray<Float>) {
+        distances.withUnsafeMutableBufferPointer { addCategoricalPenalty(from: origin, into: $0.baseAddress!) }
+    }
+
+    /// ``addCategoricalPenalty(from:into:)`` on `distances[0..<slotCount]`.
+    func addCategoricalPenalty(from origin: Int, into distances: UnsafeMutablePointer<Float>) {
         let c = categoricalCount
         let base = origin &* c
         let penalty = categoricalPenalty
