@@ -1,3 +1,4 @@
+import Foundation
 import StreamSMOTECore
 
 /// A CSV file parsed for `resample`: the feature matrix, each row's class, and the byte
@@ -180,7 +181,8 @@ struct ResampleTable {
     /// `data` cut at line ends into up to `parts` ranges of similar size; one range when the
     /// file has a double quote (a quoted field may hold a line end) or less than `minimumBytes`.
     static func split(_ bytes: UnsafeBufferPointer<UInt8>, _ data: Range<Int>, parts: Int, minimumBytes: Int) -> [Range<Int>] {
-        guard parts > 1, data.count >= max(minimumBytes, 1), !bytes.contains(UInt8(ascii: "\"")) else { return [data] }
+        guard parts > 1, data.count >= max(minimumBytes, 1),
+              memchr(bytes.baseAddress!, Int32(UInt8(ascii: "\"")), bytes.count) == nil else { return [data] }
         var cuts = [data.lowerBound]
         for part in 1..<parts {
             var cut = max(cuts[cuts.count - 1], data.lowerBound + data.count * part / parts)
