@@ -143,7 +143,9 @@ extension ResamplingEngine {
     /// - Throws: ``SnapshotError`` when the snapshot is inconsistent (sizes, classes,
     ///   serials outside the window, non-finite features): it was damaged or not made by
     ///   this version, and nothing of it is used.
-    /// - Complexity: one graph insert per reservoir member, O(Σ n²·d).
+    /// - Complexity: one graph insert per reservoir member, each answered by a bulk index
+    ///   (``NeighborGraph/prepareInserts(_:workers:strategy:)``): about O(n log n·d) per
+    ///   reservoir in low dimensions, O(n²·d) with a smaller constant in high ones.
     public init(restoring snapshot: EngineSnapshot) throws(SnapshotError) {
         let configuration = snapshot.configuration
         guard configuration.dimension > 0, configuration.k >= 1, configuration.ratio > 0,
@@ -204,6 +206,8 @@ extension ResamplingEngine {
                 throw SnapshotError("reservoir \(r) arrays differ in length")
             }
             guard rows.allSatisfy(\.isFinite) else { throw SnapshotError("reservoir \(r) holds a non-finite feature") }
+            // Every member is known: the graph links them through a bulk index, same result.
+            rows.withUnsafeBufferPointer { _ = reservoirs[r].graph.prepareInserts($0) }
             var previous: UInt64?
             for (m, serial) in serials.enumerated() {
                 guard window.contains(serial: serial), Int(window[serial: serial].classIndex) == reservoirClass[r],

@@ -84,7 +84,8 @@ extension ResamplingEngine {
     /// inserting their points in window order (their original arrival order, so the graph's
     /// tie-breaking is the same as the one built incrementally). For restoring a snapshot;
     /// majority points get empty ids (the majority sample does not keep them).
-    /// - Complexity: O(N²·d).
+    /// - Complexity: N graph inserts answered by a bulk index (see
+    ///   ``NeighborGraph/prepareInserts(_:workers:strategy:)``).
     public mutating func rebuildNeighborhood() {
         guard neighborhood != nil else { return }
         let old = neighborhood!
@@ -92,6 +93,17 @@ extension ResamplingEngine {
             dimension: configuration.dimension, listLength: old.graph.k, width: old.width,
             weights: configuration.featureWeights, reservingPoints: old.count)
         for _ in reservoirs.indices { neighborhood!.addReservoir() }
+        // Every point is known: the graph links them through a bulk index, same result.
+        var rows = [Float]()
+        for serial in window.oldestSerial..<window.nextSerial {
+            let entry = window[serial: serial]
+            if entry.reservoirSlot >= 0 {
+                rows += reservoirs[reservoirIndex[Int(entry.classIndex)]].graph.points.row(Int(entry.reservoirSlot))
+            } else if entry.majoritySlot >= 0 {
+                rows += majoritySample.points.row(Int(entry.majoritySlot))
+            }
+        }
+        rows.withUnsafeBufferPointer { _ = neighborhood!.graph.prepareInserts($0) }
         for serial in window.oldestSerial..<window.nextSerial {
             let entry = window[serial: serial]
             let c = Int(entry.classIndex)

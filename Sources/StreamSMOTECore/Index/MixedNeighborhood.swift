@@ -12,7 +12,7 @@
 /// majority sample; each keeps its own copy of the features (the graph's storage).
 public struct MixedNeighborhood: Sendable {
     /// The graph over all points (list length at least `max(width, k)`).
-    public private(set) var graph: NeighborGraph
+    public internal(set) var graph: NeighborGraph
     /// Neighbours counted per point (m or k); 0 counts nothing.
     public let width: Int
     /// Per slot: the point's class index.

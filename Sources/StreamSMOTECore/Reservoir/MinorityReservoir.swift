@@ -16,7 +16,7 @@ public struct MinorityReservoir: Sendable {
     /// The maximum number of samples.
     public let capacity: Int
     /// The samples and their neighbour graph.
-    public private(set) var graph: NeighborGraph
+    public internal(set) var graph: NeighborGraph
     /// Members, oldest first.
     var fifo: RingBuffer<Member>
     /// Event ids, by slot.
