@@ -16,7 +16,8 @@ public struct EngineConfiguration: Sendable, Hashable {
     /// every class smaller than the largest one in the window is topped up; naming them saves
     /// indexing the majority class.
     public var minorityLabels: [String]? = nil
-    /// Optional per-feature weights: distances are Euclidean on features × weights.
+    /// Optional per-feature weights: distances are Euclidean on features × weights. Each must be
+    /// finite and non-negative, with a finite square (at most about 1.8e19).
     public var featureWeights: [Float]? = nil
     /// At most this many synthetic samples per ingested event (all classes together), shared
     /// round-robin between classes; `nil` for no cap.
@@ -56,5 +57,34 @@ public struct EngineConfiguration: Sendable, Hashable {
     /// Creates a configuration with the defaults above.
     public init(dimension: Int) {
         self.dimension = dimension
+    }
+
+    /// The largest magnitude accepted per feature; an event beyond it is rejected with
+    /// ``IngestError/Code/featureRange``.
+    ///
+    /// Every distance the engine compares is Σ wᵢ²(aᵢ − bᵢ)² in `Float` (plus, for SMOTE-NC,
+    /// up to `categoricalCount` penalties, each the square of a weighted standard deviation),
+    /// and every synthetic sample is a + λ(b − a). With |wᵢ·xᵢ| ≤ B for every held value, each
+    /// term is at most 4B² and each penalty at most B², so a distance is at most (4d + c)·B²;
+    /// the bound B = √(Float.greatestFiniteMagnitude / (2·(4d + c))) keeps it below half of
+    /// `Float`'s range (room for rounding in any summation order), so no distance is ever
+    /// infinite and every point always has its neighbours. The limit of feature i is then
+    /// B / wᵢ (B without weights), and never above `Float.greatestFiniteMagnitude / 4`, so that
+    /// b − a and the interpolation stay finite for features whose weight is 0 (or tiny).
+    /// Intermediate products wᵢ²·(aᵢ − bᵢ) stay below 2·wᵢ·B, finite while wᵢ² is.
+    ///
+    /// For 8 features without weights B ≈ 2.3e18; for 128 features ≈ 5.7e17.
+    /// - Complexity: O(d).
+    public var featureMagnitudeLimits: [Float] {
+        let categorical = variant == .smotenc ? categoricalCount : 0
+        let terms = Double(4 * dimension + categorical)
+        let bound = (Double(Float.greatestFiniteMagnitude) / (2 * terms)).squareRoot()
+        let ceiling = Double(Float.greatestFiniteMagnitude) / 4
+        return (0..<dimension).map { i in
+            let weight = Double(featureWeights?[i] ?? 1)
+            let limit = weight > 0 ? min(bound / weight, ceiling) : ceiling
+            let rounded = Float(limit)
+            return Double(rounded) > limit ? rounded.nextDown : rounded
+        }
     }
 }

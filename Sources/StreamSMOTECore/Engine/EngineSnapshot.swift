@@ -203,7 +203,9 @@ extension ResamplingEngine {
                   serials.count <= configuration.reservoirCapacity else {
                 throw SnapshotError("reservoir \(r) arrays differ in length")
             }
-            guard rows.allSatisfy(\.isFinite) else { throw SnapshotError("reservoir \(r) holds a non-finite feature") }
+            guard holdsOnlyAcceptedFeatures(rows) else {
+                throw SnapshotError("reservoir \(r) holds a non-finite feature or one beyond the feature range")
+            }
             var previous: UInt64?
             for (m, serial) in serials.enumerated() {
                 guard window.contains(serial: serial), Int(window[serial: serial].classIndex) == reservoirClass[r],
@@ -242,7 +244,7 @@ extension ResamplingEngine {
         }
         guard snapshot.majorityFeatures.count == snapshot.majoritySerials.count * d,
               snapshot.majoritySerials.count <= majoritySample.capacity,
-              snapshot.majorityFeatures.allSatisfy(\.isFinite) else {
+              holdsOnlyAcceptedFeatures(snapshot.majorityFeatures) else {
             throw SnapshotError("majority sample arrays are inconsistent")
         }
         for (m, serial) in snapshot.majoritySerials.enumerated() {
@@ -275,6 +277,17 @@ extension ResamplingEngine {
         emitted = ContiguousArray(snapshot.emitted)
         randomState = snapshot.random
         rebuildNeighborhood()  // Borderline-SMOTE, ADASYN and cleaning: derived, rebuilt in arrival order
+    }
+}
+
+extension ResamplingEngine {
+    /// Whether every value of the row-major `rows` is one ``ingest(id:label:timestamp:features:into:)``
+    /// would accept (finite, within ``EngineConfiguration/featureMagnitudeLimits``), so that a
+    /// restored point always has finite distances, hence its neighbours.
+    func holdsOnlyAcceptedFeatures(_ rows: [Float]) -> Bool {
+        let d = configuration.dimension
+        for (offset, value) in rows.enumerated() where !(value.magnitude <= featureLimits[offset % d]) { return false }
+        return true
     }
 }
 

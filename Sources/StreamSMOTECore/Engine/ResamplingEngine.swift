@@ -54,6 +54,8 @@ public struct ResamplingEngine: Sendable {
     var candidateScratch: ContiguousArray<Float> = []
     var distanceScratch: ContiguousArray<Float> = []
     var nearestScratch: ContiguousArray<(distance: Float, sequence: UInt64, slot: Int32)> = []
+    /// ``EngineConfiguration/featureMagnitudeLimits``, checked per event.
+    let featureLimits: ContiguousArray<Float>
 
     /// Creates an engine.
     /// - Parameter configuration: must be valid (positive dimension, k, ratio, capacities);
@@ -75,6 +77,7 @@ public struct ResamplingEngine: Sendable {
             "SMOTE-NC needs categorical features")
         precondition(configuration.categoricalPenaltyTolerance >= 0, "tolerance must not be negative")
         self.configuration = configuration
+        featureLimits = ContiguousArray(configuration.featureMagnitudeLimits)
         window = SlidingWindow(policy: configuration.window)
         majoritySample = MajoritySample(
             dimension: configuration.dimension, capacity: configuration.majoritySampleCapacity)
@@ -120,7 +123,8 @@ public struct ResamplingEngine: Sendable {
     ///   - id: the event id, kept for provenance while the event is in a reservoir.
     ///   - label: the class label.
     ///   - timestamp: event time in seconds, or arrival time when the event has none.
-    ///   - features: exactly `dimension` finite values; copied, not retained.
+    ///   - features: exactly `dimension` finite values, each within
+    ///     ``EngineConfiguration/featureMagnitudeLimits``; copied, not retained.
     ///   - batch: output buffer.
     /// - Returns: the number of synthetic samples appended.
     /// - Throws: ``IngestError``, leaving the engine unchanged.
@@ -156,8 +160,11 @@ public struct ResamplingEngine: Sendable {
             throw IngestError(
                 .dimensionMismatch, "event \(id) has \(features.count) features, expected \(configuration.dimension)")
         }
-        for (i, value) in features.enumerated() where !value.isFinite {
-            throw IngestError(.nonFiniteFeature, "event \(id): feature \(i) is \(value)")
+        for (i, value) in features.enumerated() where !(value.magnitude <= featureLimits[i]) {
+            if !value.isFinite { throw IngestError(.nonFiniteFeature, "event \(id): feature \(i) is \(value)") }
+            throw IngestError(
+                .featureRange,
+                "event \(id): feature \(i) is \(value), beyond ±\(featureLimits[i]) (squared distances would overflow)")
         }
         guard timestamp.isFinite else {
             throw IngestError(.nonFiniteTimestamp, "event \(id): timestamp is \(timestamp)")

@@ -96,6 +96,9 @@ extension ResamplingEngine {
             let here = neighborhood!.slot(reservoir: r, slot: seed)
             let graph = neighborhood!.graph
             let count = min(configuration.k, graph.neighborCount(of: here))
+            // Unreachable with distances that cannot overflow (every point has its
+            // neighbours); kept so that no state can make the draw below trap.
+            guard count > 0 else { return false }
             let neighbor = graph.neighbor(of: here, at: smoteRandom.nextInt(below: count))
             var step = smoteRandom.nextUnitFloat()
             if neighborhood!.classIndex(of: neighbor) != c { step *= 0.5 * smoteRandom.nextUnitFloat() }
@@ -104,7 +107,9 @@ extension ResamplingEngine {
             neighborID = neighborhood!.id(of: neighbor)
         } else {
             let graph = reservoirs[r].graph
-            let neighbor = graph.neighbor(of: seed, at: smoteRandom.nextInt(below: graph.neighborCount(of: seed)))
+            let count = graph.neighborCount(of: seed)
+            guard count > 0 else { return false }
+            let neighbor = graph.neighbor(of: seed, at: smoteRandom.nextInt(below: count))
             gap = smoteRandom.nextUnitFloat()
             graph.points.interpolate(from: seed, to: neighbor, gap: gap, appendingTo: &candidateScratch)
             neighborID = reservoirs[r].id(of: neighbor)
