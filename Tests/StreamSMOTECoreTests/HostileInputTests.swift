@@ -132,3 +132,40 @@ extension HostileInputTests {
         }
     }
 }
+
+extension HostileInputTests {
+    /// #11 item 3: generation per event is bounded even when no cap is configured (at
+    /// `--ratio 100000` one event made hundreds of thousands of samples).
+    @Test func generationPerEventIsBoundedByDefault() throws {
+        var configuration = Self.configuration(k: 5, dimension: 2)
+        configuration.ratio = 1
+        configuration.window = .events(10_000)
+        configuration.reservoirCapacity = 100
+        #expect(configuration.maxSyntheticPerEvent == nil)
+        var engine = ResamplingEngine(configuration: configuration)
+        var batch = SyntheticBatch(dimension: 2)
+        for n in 0..<500 {
+            try engine.ingest(id: "m\(n)", label: "ok", timestamp: 0, features: [Float(n), 0], into: &batch)
+        }
+        var largest = 0
+        for n in 0..<200 {
+            batch.removeAll()
+            try engine.ingest(id: "f\(n)", label: "fraud", timestamp: 0, features: [0, Float(n)], into: &batch)
+            largest = max(largest, batch.count)
+        }
+        #expect(largest > 0)
+        #expect(largest <= EngineConfiguration.defaultMaxSyntheticPerEvent)
+    }
+
+    /// The ratio is (real + synthetic) ÷ majority, at most full balance: `--ratio` is validated
+    /// in (0, 1] by the service, and the engine refuses anything else (its initializer traps
+    /// on a configuration that does not validate).
+    @Test(arguments: [1e9, 1.0000001, 0, -1, .infinity, .nan])
+    func ratioOutsideZeroToOneIsInvalid(ratio: Double) {
+        var configuration = EngineConfiguration(dimension: 2)
+        configuration.ratio = ratio
+        #expect(throws: EngineConfigurationError.self) { try configuration.validate() }
+        configuration.ratio = 1
+        #expect(throws: Never.self) { try configuration.validate() }
+    }
+}

@@ -42,7 +42,8 @@ struct ResamplingEngineTests {
         configuration.window = window
         configuration.reservoirCapacity = reservoir
         configuration.minorityLabels = minority
-        configuration.maxSyntheticPerEvent = cap
+        // No cap here means one large enough never to bind (the engine's default is 8).
+        configuration.maxSyntheticPerEvent = cap ?? 100_000
         configuration.majoritySampleCapacity = 16
         configuration.seed = seed
         return configuration

@@ -5,8 +5,8 @@ public struct EngineConfiguration: Sendable, Hashable {
     public var dimension: Int
     /// Neighbours per sample for SMOTE (imbalanced-learn's `k_neighbors`); default 5.
     public var k: Int = 5
-    /// Target (real minority + live synthetic) ÷ majority in the window, as imbalanced-learn's
-    /// float `sampling_strategy`; must be positive. Default 1 (full balance).
+    /// Target (real minority + synthetic) ÷ majority, as imbalanced-learn's float
+    /// `sampling_strategy`; in (0, 1] (1 is full balance, the default).
     public var ratio: Double = 1.0
     /// Which events the window holds. Default: the last 10 000 events.
     public var window: WindowPolicy = .events(10_000)
@@ -20,8 +20,19 @@ public struct EngineConfiguration: Sendable, Hashable {
     /// finite and non-negative, with a finite square (at most about 1.8e19).
     public var featureWeights: [Float]? = nil
     /// At most this many synthetic samples per ingested event (all classes together), shared
-    /// round-robin between classes; `nil` for no cap.
+    /// round-robin between classes (the class served first rotates from event to event);
+    /// `nil` (the default) means ``defaultMaxSyntheticPerEvent``. 0 generates nothing on ingest.
     public var maxSyntheticPerEvent: Int? = nil
+
+    /// The cap per event when none is configured: 8. In steady state a class needs at most
+    /// `ratio` ≤ 1 sample per arriving event (and about twice that while catching up after
+    /// warm-up or a drift), so 8 serves four minority classes at full balance without
+    /// binding, while bounding the work one event can cause to 8 × O(d) (8 neighbourhood
+    /// passes with cleaning) whatever the deficit.
+    public static let defaultMaxSyntheticPerEvent = 8
+
+    /// The cap in force: ``maxSyntheticPerEvent`` or ``defaultMaxSyntheticPerEvent``.
+    public var effectiveMaxSyntheticPerEvent: Int { maxSyntheticPerEvent ?? Self.defaultMaxSyntheticPerEvent }
     /// Majority events kept as a uniform sample for the variants; 0 disables it. Default 1 024.
     public var majoritySampleCapacity: Int = 1_024
     /// Extra neighbours kept per list to absorb deletions; `nil` means `k`.
@@ -86,5 +97,40 @@ public struct EngineConfiguration: Sendable, Hashable {
             let rounded = Float(limit)
             return Double(rounded) > limit ? rounded.nextDown : rounded
         }
+    }
+
+    /// Checks every setting's range.
+    /// - Throws: ``EngineConfigurationError`` naming the first setting out of range.
+    public func validate() throws(EngineConfigurationError) {
+        func check(_ condition: Bool, _ setting: String, _ message: @autoclosure () -> String) throws(EngineConfigurationError) {
+            if !condition { throw EngineConfigurationError(setting, message()) }
+        }
+        try check(dimension > 0, "dimension", "must be positive, not \(dimension)")
+        try check(k >= 1, "k", "must be at least 1, not \(k)")
+        try check(ratio > 0 && ratio <= 1, "ratio", "must be in (0, 1], not \(ratio)")
+        switch window {
+        case .events(let n): try check(n > 0, "window", "must hold at least one event, not \(n)")
+        case .seconds(let s): try check(s > 0 && s.isFinite, "window", "duration must be positive and finite, not \(s)")
+        }
+        try check(reservoirCapacity >= 1, "reservoirCapacity", "must be at least 1, not \(reservoirCapacity)")
+        if let weights = featureWeights {
+            try check(weights.count == dimension, "featureWeights", "needs one weight per feature (\(dimension)), not \(weights.count)")
+            for (i, weight) in weights.enumerated() {
+                try check(
+                    weight >= 0 && (weight * weight).isFinite, "featureWeights",
+                    "weight \(i) is \(weight); weights must be finite, non-negative and at most 1.8e19")
+            }
+        }
+        try check((maxSyntheticPerEvent ?? 0) >= 0, "maxSyntheticPerEvent", "must not be negative")
+        try check(majoritySampleCapacity >= 0, "majoritySampleCapacity", "must not be negative")
+        try check((neighborSlack ?? 0) >= 0, "neighborSlack", "must not be negative")
+        try check(maxClasses >= 1, "maxClasses", "must be at least 1, not \(maxClasses)")
+        try check(mNeighbors >= 1, "mNeighbors", "must be at least 1, not \(mNeighbors)")
+        try check(cleaningNeighbors >= 1, "cleaningNeighbors", "must be at least 1, not \(cleaningNeighbors)")
+        try check(categoricalCount >= 0, "categoricalCount", "must not be negative")
+        try check(variant != .smotenc || categoricalCount > 0, "categoricalCount", "SMOTE-NC needs categorical features")
+        try check(
+            categoricalPenaltyTolerance >= 0 && categoricalPenaltyTolerance.isFinite, "categoricalPenaltyTolerance",
+            "must be finite and not negative")
     }
 }

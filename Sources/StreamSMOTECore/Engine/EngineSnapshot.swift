@@ -146,8 +146,11 @@ extension ResamplingEngine {
     /// - Complexity: one graph insert per reservoir member, O(Σ n²·d).
     public init(restoring snapshot: EngineSnapshot) throws(SnapshotError) {
         let configuration = snapshot.configuration
-        guard configuration.dimension > 0, configuration.k >= 1, configuration.ratio > 0,
-              configuration.reservoirCapacity >= 1 else { throw SnapshotError("invalid configuration") }
+        do {
+            try configuration.validate()
+        } catch {
+            throw SnapshotError("invalid configuration: \(error)")
+        }
         self.init(configuration: configuration)
         let categorical = configuration.variant == .smotenc ? configuration.categoricalCount : 0
         if categorical > 0 {

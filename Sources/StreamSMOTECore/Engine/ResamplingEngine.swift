@@ -58,24 +58,14 @@ public struct ResamplingEngine: Sendable {
     let featureLimits: ContiguousArray<Float>
 
     /// Creates an engine.
-    /// - Parameter configuration: must be valid (positive dimension, k, ratio, capacities);
-    ///   invalid values are caller misuse and trap.
+    /// - Parameter configuration: must pass ``EngineConfiguration/validate()``; invalid values
+    ///   are caller misuse and trap.
     public init(configuration: EngineConfiguration) {
-        precondition(configuration.dimension > 0, "dimension must be positive")
-        precondition(configuration.k >= 1, "k must be at least 1")
-        precondition(configuration.ratio > 0 && configuration.ratio.isFinite, "ratio must be positive")
-        precondition(configuration.reservoirCapacity >= 1, "reservoir capacity must be positive")
-        precondition((configuration.maxSyntheticPerEvent ?? 0) >= 0, "cap must not be negative")
-        if let weights = configuration.featureWeights {
-            precondition(weights.count == configuration.dimension, "one weight per feature")
+        do {
+            try configuration.validate()
+        } catch {
+            preconditionFailure("invalid engine configuration: \(error)")
         }
-        precondition(configuration.mNeighbors >= 1, "m must be at least 1")
-        precondition(configuration.cleaningNeighbors >= 1, "ENN needs at least 1 neighbour")
-        precondition(configuration.categoricalCount >= 0, "categorical count must not be negative")
-        precondition(
-            configuration.variant != .smotenc || configuration.categoricalCount > 0,
-            "SMOTE-NC needs categorical features")
-        precondition(configuration.categoricalPenaltyTolerance >= 0, "tolerance must not be negative")
         self.configuration = configuration
         featureLimits = ContiguousArray(configuration.featureMagnitudeLimits)
         window = SlidingWindow(policy: configuration.window)
@@ -220,7 +210,7 @@ public struct ResamplingEngine: Sendable {
             }
         }
         guard configuration.generatesOnIngest else { return 0 }
-        return rebalance(limit: configuration.maxSyntheticPerEvent, into: &batch)
+        return rebalance(limit: configuration.effectiveMaxSyntheticPerEvent, into: &batch)
     }
 
     /// Feeds one event given as arrays (convenience over the buffer form).
