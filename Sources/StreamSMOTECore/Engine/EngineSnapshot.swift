@@ -28,9 +28,10 @@ public struct EngineSnapshot: Sendable, Equatable {
     public var reservoirSerials: [[UInt64]]
     public var reservoirIDs: [[String]]
     public var reservoirFeatures: [[Float]]
-    /// The majority sample's members in their sampling order: serials and features.
+    /// The majority sample's members in their sampling order: serials, features and ids.
     public var majoritySerials: [UInt64]
     public var majorityFeatures: [Float]
+    public var majorityIDs: [String] = []
     /// Synthetic samples emitted per class since the engine first started.
     public var emitted: [Int]
     /// Both generators.
@@ -49,7 +50,7 @@ public struct EngineSnapshot: Sendable, Equatable {
             && lhs.entryTimestamps == rhs.entryTimestamps && lhs.entryCredits == rhs.entryCredits
             && lhs.reservoirSerials == rhs.reservoirSerials && lhs.reservoirIDs == rhs.reservoirIDs
             && lhs.reservoirFeatures == rhs.reservoirFeatures && lhs.majoritySerials == rhs.majoritySerials
-            && lhs.majorityFeatures == rhs.majorityFeatures && lhs.emitted == rhs.emitted && lhs.random == rhs.random
+            && lhs.majorityFeatures == rhs.majorityFeatures && lhs.majorityIDs == rhs.majorityIDs && lhs.emitted == rhs.emitted && lhs.random == rhs.random
             && lhs.categoryValues == rhs.categoryValues && lhs.reservoirCategoryCodes == rhs.reservoirCategoryCodes
             && lhs.reservoirPenalties == rhs.reservoirPenalties
             && lhs.reservoirStatistics.map(\.count) == rhs.reservoirStatistics.map(\.count)
@@ -107,9 +108,10 @@ extension ResamplingEngine {
             ids.append(i)
             features.append(f)
         }
-        var majoritySerials: [UInt64] = [], majorityFeatures: [Float] = []
+        var majoritySerials: [UInt64] = [], majorityFeatures: [Float] = [], majorityIDs: [String] = []
         for slot in majoritySample.members {
             majoritySerials.append(majoritySample.serial(of: Int(slot)))
+            majorityIDs.append(majoritySample.id(of: Int(slot)))
             majorityFeatures.append(contentsOf: majoritySample.points.row(Int(slot)))
         }
         var snapshot = EngineSnapshot(
@@ -119,6 +121,7 @@ extension ResamplingEngine {
             reservoirSerials: serials, reservoirIDs: ids, reservoirFeatures: features,
             majoritySerials: majoritySerials, majorityFeatures: majorityFeatures, emitted: Array(emitted),
             random: randomState)
+        snapshot.majorityIDs = majorityIDs
         if configuration.variant == .smotenc {
             snapshot.categoryValues = categoryDictionaries.map { Array($0.values) }
             for reservoir in reservoirs {
@@ -247,6 +250,7 @@ extension ResamplingEngine {
         }
         guard snapshot.majorityFeatures.count == snapshot.majoritySerials.count * d,
               snapshot.majoritySerials.count <= majoritySample.capacity,
+              snapshot.majorityIDs.count == snapshot.majoritySerials.count,
               holdsOnlyAcceptedFeatures(snapshot.majorityFeatures) else {
             throw SnapshotError("majority sample arrays are inconsistent")
         }
@@ -255,7 +259,8 @@ extension ResamplingEngine {
                 throw SnapshotError("majority sample member \(m) is not in the window")
             }
             let slot = snapshot.majorityFeatures.withUnsafeBufferPointer { all in
-                majoritySample.restore(UnsafeBufferPointer(rebasing: all[(m * d)..<((m + 1) * d)]), serial: serial)
+                majoritySample.restore(
+                    UnsafeBufferPointer(rebasing: all[(m * d)..<((m + 1) * d)]), id: snapshot.majorityIDs[m], serial: serial)
             }
             window[serial: serial].majoritySlot = Int32(slot)
         }
@@ -298,16 +303,8 @@ extension MajoritySample {
     /// Appends a member as a snapshot recorded it, without drawing from any generator.
     /// Members restored in their recorded order keep their positions, so later uniform
     /// choices among them pick the same events.
-    mutating func restore(_ features: UnsafeBufferPointer<Float>, serial: UInt64) -> Int {
+    mutating func restore(_ features: UnsafeBufferPointer<Float>, id: String, serial: UInt64) -> Int {
         precondition(members.count < capacity, "majority sample over capacity")
-        let slot = points.allocate(copying: features)
-        while positions.count <= slot {
-            positions.append(-1)
-            serials.append(0)
-        }
-        positions[slot] = Int32(members.count)
-        serials[slot] = serial
-        members.append(Int32(slot))
-        return slot
+        return admit(features, id: id, serial: serial)
     }
 }

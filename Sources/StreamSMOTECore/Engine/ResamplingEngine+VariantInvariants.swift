@@ -33,6 +33,7 @@ extension ResamplingEngine {
                 precondition(
                     neighborhood.classIndex(of: here) == Int(window[serial: serial].classIndex),
                     "neighbourhood class mismatch for a majority point")
+                precondition(neighborhood.id(of: here) == majoritySample.id(of: Int(slot)), "neighbourhood id mismatch")
                 for i in 0..<configuration.dimension {
                     precondition(
                         neighborhood.graph.points.value(here, i) == majoritySample.points.value(Int(slot), i),
@@ -82,8 +83,7 @@ extension ResamplingEngine {
 
     /// Rebuilds the neighbourhood over all classes from the reservoirs and the majority sample,
     /// inserting their points in window order (their original arrival order, so the graph's
-    /// tie-breaking is the same as the one built incrementally). For restoring a snapshot;
-    /// majority points get empty ids (the majority sample does not keep them).
+    /// tie-breaking is the same as the one built incrementally). For restoring a snapshot.
     /// - Complexity: O(N²·d).
     public mutating func rebuildNeighborhood() {
         guard neighborhood != nil else { return }
@@ -105,7 +105,9 @@ extension ResamplingEngine {
             } else if entry.majoritySlot >= 0 {
                 let row = ContiguousArray(majoritySample.points.row(Int(entry.majoritySlot)))
                 row.withUnsafeBufferPointer {
-                    neighborhood!.insert(majoritySlot: Int(entry.majoritySlot), classIndex: c, id: "", features: $0)
+                    neighborhood!.insert(
+                        majoritySlot: Int(entry.majoritySlot), classIndex: c,
+                        id: majoritySample.id(of: Int(entry.majoritySlot)), features: $0)
                 }
             }
         }

@@ -196,7 +196,7 @@ public struct ResamplingEngine: Sendable {
         }
         if majoritySample.capacity > 0 && majorityClass() == classIndex {
             let offered = majoritySample.offer(
-                features, serial: serial, population: window.classCounts[classIndex], random: &samplingRandom)
+                features, id: id, serial: serial, population: window.classCounts[classIndex], random: &samplingRandom)
             if let replaced = offered.replaced, window.contains(serial: replaced) {
                 window[serial: replaced].majoritySlot = -1
             }

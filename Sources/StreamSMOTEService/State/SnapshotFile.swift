@@ -82,7 +82,7 @@ public struct DaemonSnapshot: Sendable, Equatable {
 /// description, which a restore compares with the current settings.
 public enum SnapshotFile {
     /// The format version written.
-    public static let version: UInt32 = 2
+    public static let version: UInt32 = 3
     static let magic = Array("SSMTSNAP".utf8)
     /// The file name inside the state directory.
     public static let fileName = "snapshot.bin"
@@ -124,6 +124,7 @@ public enum SnapshotFile {
         }
         payload.write(engine.majoritySerials)
         payload.write(engine.majorityFeatures)
+        payload.write(engine.majorityIDs)
         payload.write(engine.emitted.map { UInt64($0) })
         let random = engine.random
         for word in [random.smote.s0, random.smote.s1, random.smote.s2, random.smote.s3,
@@ -222,6 +223,7 @@ public enum SnapshotFile {
         }
         let majoritySerials = try reader.readArray(of: UInt64.self)
         let majorityFeatures = try reader.readFloats()
+        let majorityIDs = try reader.readStrings()
         let emitted = try reader.readArray(of: UInt64.self)
         var words: [UInt64] = []
         for _ in 0..<8 { words.append(try reader.read(UInt64.self)) }
@@ -248,6 +250,7 @@ public enum SnapshotFile {
             majoritySerials: majoritySerials, majorityFeatures: majorityFeatures,
             emitted: emitted.map { Int($0) }, random: random)
         var withCategories = engine
+        withCategories.majorityIDs = majorityIDs
         withCategories.categoryValues = categoryValues
         withCategories.reservoirCategoryCodes = categoryCodes
         withCategories.reservoirPenalties = penalties
