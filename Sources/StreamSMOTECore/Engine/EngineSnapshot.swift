@@ -13,8 +13,10 @@
 public struct EngineSnapshot: Sendable, Equatable {
     /// The configuration the engine ran with; a restore requires the same.
     public var configuration: EngineConfiguration
-    /// Labels by class index, in registration order.
+    /// Labels by class index; a free slot holds "" and is listed in ``freeClasses``.
     public var labels: [String]
+    /// The free class slots (never the last one: the table ends with a class in use).
+    public var freeClasses: [Int32] = []
     /// The serial of the oldest window entry.
     public var oldestSerial: UInt64
     /// The newest event time seen.
@@ -45,7 +47,8 @@ public struct EngineSnapshot: Sendable, Equatable {
     public var reservoirStatistics: [(count: Int, means: [Double], squaredDeviations: [Double])] = []
 
     public static func == (lhs: EngineSnapshot, rhs: EngineSnapshot) -> Bool {
-        lhs.configuration == rhs.configuration && lhs.labels == rhs.labels && lhs.oldestSerial == rhs.oldestSerial
+        lhs.configuration == rhs.configuration && lhs.labels == rhs.labels && lhs.freeClasses == rhs.freeClasses
+            && lhs.oldestSerial == rhs.oldestSerial
             && lhs.watermark.bitPattern == rhs.watermark.bitPattern && lhs.entryClasses == rhs.entryClasses
             && lhs.entryTimestamps == rhs.entryTimestamps && lhs.entryCredits == rhs.entryCredits
             && lhs.reservoirSerials == rhs.reservoirSerials && lhs.reservoirIDs == rhs.reservoirIDs
@@ -122,6 +125,7 @@ extension ResamplingEngine {
             majoritySerials: majoritySerials, majorityFeatures: majorityFeatures, emitted: Array(emitted),
             random: randomState)
         snapshot.majorityIDs = majorityIDs
+        snapshot.freeClasses = classFree.indices.filter { classFree[$0] }.map { Int32($0) }
         if configuration.variant == .smotenc {
             snapshot.categoryValues = categoryDictionaries.map { Array($0.values) }
             for reservoir in reservoirs {
@@ -171,14 +175,22 @@ extension ResamplingEngine {
             }
         }
         let d = configuration.dimension
-        // Classes in their original order (configured minority labels come first either way).
-        guard snapshot.labels.count <= configuration.maxClasses,
-              Array(labels) == Array(snapshot.labels.prefix(labels.count)) else {
+        // Classes in their slots (configured minority labels come first either way); free
+        // slots are appended as placeholders and freed once the rest is restored.
+        let free = Set(snapshot.freeClasses.map(Int.init))
+        guard snapshot.labels.count - free.count <= configuration.maxClasses, free.count == snapshot.freeClasses.count,
+              Array(labels) == Array(snapshot.labels.prefix(labels.count)),
+              free.allSatisfy({ $0 >= labels.count && $0 < snapshot.labels.count - 1 && snapshot.labels[$0].isEmpty })
+        else {
             throw SnapshotError("class list does not match the configuration")
         }
-        for label in snapshot.labels.dropFirst(labels.count) {
-            guard classByLabel[label] == nil else { throw SnapshotError("label \(label) appears twice") }
-            registerClass(label)
+        for (c, label) in snapshot.labels.enumerated().dropFirst(labels.count) {
+            if free.contains(c) {
+                appendClass("", register: false, withReservoir: configuration.minorityLabels == nil)
+            } else {
+                guard classByLabel[label] == nil else { throw SnapshotError("label \(label) appears twice") }
+                appendClass(label, withReservoir: configuration.minorityLabels == nil)
+            }
         }
         let n = snapshot.entryClasses.count
         guard snapshot.entryTimestamps.count == n, snapshot.entryCredits.count == n else {
@@ -283,6 +295,12 @@ extension ResamplingEngine {
             throw SnapshotError("per-class counters do not match the classes")
         }
         emitted = ContiguousArray(snapshot.emitted)
+        for c in free.sorted() {
+            guard window.classCounts[c] == 0, liveSynthetic[c] == 0, emitted[c] == 0 else {
+                throw SnapshotError("free class slot \(c) is in use")
+            }
+            markFree(c)
+        }
         randomState = snapshot.random
         rebuildNeighborhood()  // Borderline-SMOTE, ADASYN and cleaning: derived, rebuilt in arrival order
     }

@@ -30,6 +30,22 @@ extension ResamplingEngine {
             precondition(first.timestamp > window.watermark - s, "window holds an expired event at its front")
         }
         precondition(counts == Array(window.classCounts), "class counts disagree with the window")
+        precondition(classFree.count == labels.count && classFree.last != true, "class table not trimmed")
+        precondition(freeClassSlots == classFree.filter { $0 }.count, "free slot count is stale")
+        precondition(classByLabel.count == labels.count - freeClassSlots, "label map and table differ in size")
+        for c in labels.indices {
+            if classFree[c] {
+                precondition(c >= pinnedClasses && labels[c].isEmpty, "free slot \(c) holds a label or is pinned")
+                precondition(window.classCounts[c] == 0 && liveSynthetic[c] == 0 && emitted[c] == 0, "free slot \(c) in use")
+            } else {
+                precondition(classByLabel[labels[c]] == Int32(c), "label \(labels[c]) maps elsewhere")
+                precondition(
+                    c < pinnedClasses || window.classCounts[c] > 0 || liveSynthetic[c] > 0,
+                    "class \(labels[c]) is unused but keeps its slot")
+            }
+            let r = reservoirIndex[c]
+            precondition(r < 0 || (r == c && reservoirClass[r] == c), "class \(c) and its reservoir \(r) disagree")
+        }
         precondition(credits == Array(liveSynthetic), "live synthetic counts disagree with credits")
         for r in reservoirs.indices {
             precondition(inReservoir[r] == reservoirs[r].count, "reservoir members not all in the window")

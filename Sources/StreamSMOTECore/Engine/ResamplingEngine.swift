@@ -25,8 +25,19 @@ public struct ResamplingEngine: Sendable {
     public let configuration: EngineConfiguration
     /// The sliding window.
     public internal(set) var window: SlidingWindow
-    /// The labels, by class index (registration order).
+    /// The labels, by class index; a free slot (see ``takeFreedLabels()``) holds "".
     public internal(set) var labels: ContiguousArray<String> = []
+    /// Per class: whether its slot is free (the class left the window; the next new label takes
+    /// the lowest free slot).
+    var classFree: ContiguousArray<Bool> = []
+    /// The number of free slots in `classFree`.
+    var freeClassSlots = 0
+    /// The configured minority classes: slots 0..<pinnedClasses, never freed.
+    var pinnedClasses = 0
+    /// Labels freed since ``takeFreedLabels()`` was last called (bounded by `maxClasses`).
+    var freedLabels: [String] = []
+    /// Class slots freed since start (never decreases; not part of snapshots).
+    public internal(set) var freedClassCount: UInt64 = 0
     var classByLabel: [String: Int32] = [:]
     /// Per class: the index of its reservoir in `reservoirs`, or -1.
     var reservoirIndex: ContiguousArray<Int> = []
@@ -92,8 +103,9 @@ public struct ResamplingEngine: Sendable {
             categoryDictionaries = ContiguousArray(repeating: CategoryDictionary(), count: configuration.categoricalCount)
         }
         for label in configuration.minorityLabels ?? [] where classByLabel[label] == nil {
-            registerClass(label)
+            appendClass(label, withReservoir: true)
         }
+        pinnedClasses = labels.count
     }
 
     /// The class index of `label`, or `nil` if it has not been seen.
@@ -163,13 +175,14 @@ public struct ResamplingEngine: Sendable {
         if let known = classByLabel[label] {
             classIndex = Int(known)
         } else {
-            guard labels.count < configuration.maxClasses else {
+            guard labels.count - freeClassSlots < configuration.maxClasses else {
                 throw IngestError(.tooManyClasses, "label \(label) exceeds the limit of \(configuration.maxClasses) classes")
             }
             classIndex = registerClass(label)
         }
 
-        while window.mustEvictBeforeAppending(at: timestamp) { evictOldest() }
+        // The arriving event's class keeps its slot even if its last event leaves now.
+        while window.mustEvictBeforeAppending(at: timestamp) { evictOldest(sparing: classIndex) }
         let serial = window.append(WindowEntry(classIndex: Int32(classIndex), timestamp: timestamp))
 
         // Without configured minority labels every class has a reservoir, but the class that
@@ -323,32 +336,9 @@ public struct ResamplingEngine: Sendable {
         return best >= 0 ? best : nil
     }
 
-    @discardableResult
-    mutating func registerClass(_ label: String) -> Int {
-        let c = labels.count
-        labels.append(label)
-        classByLabel[label] = Int32(c)
-        window.addClass()
-        liveSynthetic.append(0)
-        emitted.append(0)
-        cleaned.append(0)
-        let isMinority = configuration.minorityLabels.map { $0.contains(label) } ?? true
-        if isMinority {
-            reservoirIndex.append(reservoirs.count)
-            reservoirClass.append(c)
-            reservoirs.append(
-                MinorityReservoir(
-                    dimension: configuration.dimension, capacity: configuration.reservoirCapacity,
-                    k: configuration.k, slack: configuration.neighborSlack, weights: configuration.featureWeights,
-                    categoricalCount: configuration.variant == .smotenc ? configuration.categoricalCount : 0))
-            neighborhood?.addReservoir()
-        } else {
-            reservoirIndex.append(-1)
-        }
-        return c
-    }
-
-    mutating func evictOldest() {
+    /// Removes the oldest event and undoes its effects; frees its class's slot if the class is
+    /// now unused, unless it is `spared` (the class of an event about to enter).
+    mutating func evictOldest(sparing spared: Int = -1) {
         let entry = window.removeOldest()
         let c = Int(entry.classIndex)
         liveSynthetic[c] -= Int(entry.credits)
@@ -360,6 +350,7 @@ public struct ResamplingEngine: Sendable {
             majoritySample.remove(Int(entry.majoritySlot))
             neighborhood?.remove(majoritySlot: Int(entry.majoritySlot))
         }
+        if window.classCounts[c] == 0 && c != spared { freeClassIfUnused(c) }
     }
 
     /// Removes reservoir `r`'s oldest sample, and its mirror in the neighbourhood.

@@ -56,6 +56,19 @@ public struct MixedNeighborhood: Sendable {
         fromReservoir.append([])
     }
 
+    /// Empties reservoir `r`'s bookkeeping (it holds no point), as for a new reservoir.
+    mutating func resetReservoir(_ r: Int) {
+        precondition(buckets[r].allSatisfy(\.isEmpty), "resetting a reservoir that has points here")
+        fromReservoir[r] = []
+    }
+
+    /// Forgets the last reservoir, which holds no point.
+    mutating func removeLastReservoir() {
+        precondition(buckets.last?.allSatisfy(\.isEmpty) == true, "removing a reservoir that has points here")
+        buckets.removeLast()
+        fromReservoir.removeLast()
+    }
+
     /// The slot here of reservoir `r`'s slot `slot`, or -1.
     public func slot(reservoir r: Int, slot: Int) -> Int {
         slot < fromReservoir[r].count ? Int(fromReservoir[r][slot]) : -1

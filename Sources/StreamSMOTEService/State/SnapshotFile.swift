@@ -111,6 +111,7 @@ public enum SnapshotFile {
             payload.write(seq)
         }
         payload.write(engine.labels)
+        payload.write(engine.freeClasses)
         payload.write(engine.oldestSerial)
         payload.write(engine.watermark)
         payload.write(engine.entryClasses)
@@ -209,6 +210,7 @@ public enum SnapshotFile {
         var sequences: [(topic: [UInt8], seq: UInt64)] = []
         for _ in 0..<topicCount { sequences.append((try reader.readBytes(), try reader.read(UInt64.self))) }
         let labels = try reader.readStrings()
+        let freeClasses = try reader.readArray(of: Int32.self)
         let oldestSerial = try reader.read(UInt64.self)
         let watermark = try reader.readDouble()
         let classes = try reader.readArray(of: Int32.self)
@@ -251,6 +253,7 @@ public enum SnapshotFile {
             emitted: emitted.map { Int($0) }, random: random)
         var withCategories = engine
         withCategories.majorityIDs = majorityIDs
+        withCategories.freeClasses = freeClasses
         withCategories.categoryValues = categoryValues
         withCategories.reservoirCategoryCodes = categoryCodes
         withCategories.reservoirPenalties = penalties
