@@ -87,7 +87,7 @@ public struct EngineConfiguration: Sendable, Hashable {
     /// For 8 features without weights B ≈ 2.3e18; for 128 features ≈ 5.7e17.
     /// - Complexity: O(d).
     public var featureMagnitudeLimits: [Float] {
-        let categorical = variant == .smotenc ? categoricalCount : 0
+        let categorical = plan.categoricalCount
         let terms = Double(4 * dimension + categorical)
         let bound = (Double(Float.greatestFiniteMagnitude) / (2 * terms)).squareRoot()
         let ceiling = Double(Float.greatestFiniteMagnitude) / 4
@@ -128,7 +128,9 @@ public struct EngineConfiguration: Sendable, Hashable {
         try check(mNeighbors >= 1, "mNeighbors", "must be at least 1, not \(mNeighbors)")
         try check(cleaningNeighbors >= 1, "cleaningNeighbors", "must be at least 1, not \(cleaningNeighbors)")
         try check(categoricalCount >= 0, "categoricalCount", "must not be negative")
-        try check(variant != .smotenc || categoricalCount > 0, "categoricalCount", "SMOTE-NC needs categorical features")
+        try check(
+            !variant.rule.categorical || categoricalCount > 0, "categoricalCount",
+            "\(variant.rawValue) needs categorical features")
         try check(
             categoricalPenaltyTolerance >= 0 && categoricalPenaltyTolerance.isFinite, "categoricalPenaltyTolerance",
             "must be finite and not negative")

@@ -126,7 +126,7 @@ extension ResamplingEngine {
             random: randomState)
         snapshot.majorityIDs = majorityIDs
         snapshot.freeClasses = classFree.indices.filter { classFree[$0] }.map { Int32($0) }
-        if configuration.variant == .smotenc {
+        if plan.categoricalCount > 0 {
             snapshot.categoryValues = categoryDictionaries.map { Array($0.values) }
             for reservoir in reservoirs {
                 let graph = reservoir.graph
@@ -159,7 +159,7 @@ extension ResamplingEngine {
             throw SnapshotError("invalid configuration: \(error)")
         }
         self.init(configuration: configuration)
-        let categorical = configuration.variant == .smotenc ? configuration.categoricalCount : 0
+        let categorical = plan.categoricalCount
         if categorical > 0 {
             guard snapshot.categoryValues.count == categorical,
                   snapshot.reservoirCategoryCodes.count == snapshot.reservoirSerials.count,

@@ -72,7 +72,7 @@ extension ResamplingEngine {
         MinorityReservoir(
             dimension: configuration.dimension, capacity: configuration.reservoirCapacity,
             k: configuration.k, slack: configuration.neighborSlack, weights: configuration.featureWeights,
-            categoricalCount: configuration.variant == .smotenc ? configuration.categoricalCount : 0)
+            categoricalCount: plan.categoricalCount)
     }
 
     /// Frees class `c`'s slot if the class is unused (see the type's notes).

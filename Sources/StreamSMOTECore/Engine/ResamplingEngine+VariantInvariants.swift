@@ -44,11 +44,9 @@ extension ResamplingEngine {
             precondition(neighborhood.count == expected, "neighbourhood holds \(neighborhood.count) points, \(expected) expected")
             neighborhood.checkInvariants()
         } else {
-            precondition(
-                !configuration.variant.needsMixedNeighborhood && configuration.cleaning == .none,
-                "variant without its neighbourhood")
+            precondition(!plan.needsNeighborhood, "variant without its neighbourhood")
         }
-        guard configuration.variant == .smotenc else { return }
+        guard plan.categoricalCount > 0 else { return }
         for r in reservoirs.indices {
             let reservoir = reservoirs[r]
             guard var statistics = reservoir.statistics else { preconditionFailure("SMOTE-NC reservoir without statistics") }

@@ -23,6 +23,8 @@
 public struct ResamplingEngine: Sendable {
     /// The configuration the engine was created with.
     public let configuration: EngineConfiguration
+    /// Its variant plan.
+    public let plan: VariantPlan
     /// The sliding window.
     public internal(set) var window: SlidingWindow
     /// The labels, by class index; a free slot (see ``takeFreedLabels()``) holds "".
@@ -78,6 +80,7 @@ public struct ResamplingEngine: Sendable {
             preconditionFailure("invalid engine configuration: \(error)")
         }
         self.configuration = configuration
+        plan = configuration.plan
         featureLimits = ContiguousArray(configuration.featureMagnitudeLimits)
         window = SlidingWindow(policy: configuration.window)
         majoritySample = MajoritySample(
@@ -85,23 +88,13 @@ public struct ResamplingEngine: Sendable {
         var mixer = SplitMix64(seed: configuration.seed)
         smoteRandom = Xoshiro256StarStar(seed: mixer.next())
         samplingRandom = Xoshiro256StarStar(seed: mixer.next())
-        if configuration.variant.needsMixedNeighborhood || configuration.cleaning != .none {
-            let width: Int
-            switch configuration.variant {
-            case .borderline1, .borderline2: width = configuration.mNeighbors
-            case .adasyn: width = configuration.k
-            case .smote, .smotenc: width = 0
-            }
-            var listLength = max(width, 1)
-            if configuration.variant == .borderline2 { listLength = max(listLength, configuration.k) }
+        if plan.needsNeighborhood {
             neighborhood = MixedNeighborhood(
-                dimension: configuration.dimension, listLength: listLength, width: width,
+                dimension: configuration.dimension, listLength: plan.neighborhoodListLength, width: plan.countedNeighbors,
                 weights: configuration.featureWeights,
                 reservingPoints: min(configuration.reservoirCapacity + configuration.majoritySampleCapacity, 4096))
         }
-        if configuration.variant == .smotenc {
-            categoryDictionaries = ContiguousArray(repeating: CategoryDictionary(), count: configuration.categoricalCount)
-        }
+        categoryDictionaries = ContiguousArray(repeating: CategoryDictionary(), count: plan.categoricalCount)
         for label in configuration.minorityLabels ?? [] where classByLabel[label] == nil {
             appendClass(label, withReservoir: true)
         }
@@ -153,7 +146,7 @@ public struct ResamplingEngine: Sendable {
         id: String, label: String, timestamp: Double, features: UnsafeBufferPointer<Float>,
         categories: ArraySlice<String>, into batch: inout SyntheticBatch
     ) throws(IngestError) -> Int {
-        let categorical = configuration.variant == .smotenc ? configuration.categoricalCount : 0
+        let categorical = plan.categoricalCount
         guard categorical == 0 || categories.count == categorical else {
             throw IngestError(
                 .categoryCountMismatch, "event \(id) has \(categories.count) categorical values, expected \(categorical)")
@@ -269,10 +262,10 @@ public struct ResamplingEngine: Sendable {
     public mutating func rebalance(limit: Int? = nil, into batch: inout SyntheticBatch) -> Int {
         precondition(batch.dimension == configuration.dimension, "batch dimension mismatch")
         precondition(
-            batch.categoricalCount == (configuration.variant == .smotenc ? configuration.categoricalCount : 0),
+            batch.categoricalCount == plan.categoricalCount,
             "batch categorical count mismatch")
         guard let majority = majorityClass() else { return 0 }
-        if configuration.variant == .smotenc {
+        if plan.categoricalCount > 0 {
             for r in reservoirs.indices {
                 reservoirs[r].refreshCategoricalPenalty(tolerance: configuration.categoricalPenaltyTolerance)
             }
@@ -292,7 +285,7 @@ public struct ResamplingEngine: Sendable {
             deficitScratch.append(deficit)
             total += deficit
         }
-        if configuration.variant == .adasyn && configuration.adasynRoundedAllocation {
+        if plan.seeds == .otherClassWeight && configuration.adasynRoundedAllocation {
             var produced = 0
             for r in reservoirs.indices where deficitScratch[r] > 0 {
                 produced += generateAllocated(fromReservoir: r, total: deficitScratch[r], into: &batch)

@@ -7,10 +7,10 @@ extension ResamplingEngine {
     /// ADASYN (imbalanced-learn refuses a class whose weights are all zero).
     /// - Complexity: O(width).
     func hasSeeds(reservoir r: Int) -> Bool {
-        switch configuration.variant {
-        case .smote, .smotenc: return true
-        case .borderline1, .borderline2: return dangerCount(reservoir: r) > 0
-        case .adasyn: return adasynWeightTotal(reservoir: r) > 0
+        switch plan.seeds {
+        case .anyMember: return true
+        case .danger: return dangerCount(reservoir: r) > 0
+        case .otherClassWeight: return adasynWeightTotal(reservoir: r) > 0
         }
     }
 
@@ -39,16 +39,16 @@ extension ResamplingEngine {
 
     /// A reservoir slot of `r` chosen as the variant chooses seeds, or `nil` if none qualifies.
     mutating func drawSeed(reservoir r: Int) -> Int? {
-        switch configuration.variant {
-        case .smote, .smotenc:
+        switch plan.seeds {
+        case .anyMember:
             return Int(reservoirs[r].member(at: smoteRandom.nextInt(below: reservoirs[r].count)).slot)
-        case .borderline1, .borderline2:
+        case .danger:
             // Uniform over the danger set (imbalanced-learn draws a row uniformly among them).
             let total = dangerCount(reservoir: r)
             guard total > 0 else { return nil }
             let danger = dangerRange
             return nthSeed(reservoir: r, smoteRandom.nextInt(below: total)) { danger.contains($0) ? 1 : 0 }
-        case .adasyn:
+        case .otherClassWeight:
             // Probability ∝ other-class count: pick a unit of weight uniformly.
             let total = adasynWeightTotal(reservoir: r)
             guard total > 0 else { return nil }
@@ -92,7 +92,7 @@ extension ResamplingEngine {
         candidateScratch.removeAll(keepingCapacity: true)
         let neighborID: String
         let gap: Float
-        if configuration.variant == .borderline2 {
+        if plan.neighbors == .anyClass {
             let here = neighborhood!.slot(reservoir: r, slot: seed)
             let graph = neighborhood!.graph
             let count = min(configuration.k, graph.neighborCount(of: here))
@@ -101,7 +101,9 @@ extension ResamplingEngine {
             guard count > 0 else { return false }
             let neighbor = graph.neighbor(of: here, at: smoteRandom.nextInt(below: count))
             var step = smoteRandom.nextUnitFloat()
-            if neighborhood!.classIndex(of: neighbor) != c { step *= 0.5 * smoteRandom.nextUnitFloat() }
+            if plan.gap == .halvedTowardOtherClass && neighborhood!.classIndex(of: neighbor) != c {
+                step *= 0.5 * smoteRandom.nextUnitFloat()
+            }
             gap = step
             graph.points.interpolate(from: here, to: neighbor, gap: gap, appendingTo: &candidateScratch)
             neighborID = neighborhood!.id(of: neighbor)
@@ -115,7 +117,7 @@ extension ResamplingEngine {
             neighborID = reservoirs[r].id(of: neighbor)
         }
         let categoricalStart = batch.categories.count
-        if configuration.variant == .smotenc { appendCategories(reservoir: r, seed: seed, into: &batch) }
+        if plan.categoricalCount > 0 { appendCategories(reservoir: r, seed: seed, into: &batch) }
         if configuration.cleaning != .none && cleaningDrops(classIndex: c) {
             batch.categories.removeSubrange(categoricalStart...)
             cleaned[c] += 1
@@ -196,7 +198,7 @@ extension ResamplingEngine {
     mutating func appendCategories(reservoir r: Int, seed: Int, into batch: inout SyntheticBatch) {
         let graph = reservoirs[r].graph
         let neighbors = graph.neighborCount(of: seed)
-        for i in 0..<configuration.categoricalCount {
+        for i in 0..<plan.categoricalCount {
             var best = 0
             codeScratch.removeAll(keepingCapacity: true)
             for a in 0..<neighbors {

@@ -59,7 +59,7 @@ final class EngineStage {
             engine = restored
             synthetic = SyntheticBatch(
                 dimension: restored.configuration.dimension, reservingCapacity: 64,
-                categoricalCount: restored.configuration.variant == .smotenc ? restored.configuration.categoricalCount : 0)
+                categoricalCount: restored.plan.categoricalCount)
         }
         self.syntheticSerial = syntheticSerial
         self.configuration = configuration
@@ -160,7 +160,7 @@ final class EngineStage {
         let settings = Self.engineConfiguration(configuration, dimension: dimension)
         synthetic = SyntheticBatch(
             dimension: dimension, reservingCapacity: 64,
-            categoricalCount: settings.variant == .smotenc ? settings.categoricalCount : 0)
+            categoricalCount: settings.plan.categoricalCount)
         return ResamplingEngine(configuration: settings)
     }
 
