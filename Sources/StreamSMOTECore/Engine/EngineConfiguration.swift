@@ -43,6 +43,14 @@ public struct EngineConfiguration: Sendable, Hashable {
     public var generatesOnIngest: Bool = true
     /// Seed of the engine's generators.
     public var seed: UInt64 = 0
+    /// How the need for synthetic samples is counted; default ``BalanceMode/stream``.
+    public var balance: BalanceMode = .stream
+    /// C-SMOTE's `minSizeAllowed`: a class generates only once its reservoir holds this many
+    /// samples; at least k + 1 (and at most ``reservoirCapacity`` to ever generate). `nil`
+    /// (the default) means k + 1.
+    public var minMinority: Int? = nil
+    /// The threshold in force: ``minMinority`` or k + 1.
+    public var effectiveMinMinority: Int { minMinority ?? k + 1 }
     /// The most distinct labels accepted; further labels are rejected.
     public var maxClasses: Int = 1_024
     /// Which SMOTE variant generates; default plain SMOTE.
@@ -113,6 +121,9 @@ public struct EngineConfiguration: Sendable, Hashable {
         case .seconds(let s): try check(s > 0 && s.isFinite, "window", "duration must be positive and finite, not \(s)")
         }
         try check(reservoirCapacity >= 1, "reservoirCapacity", "must be at least 1, not \(reservoirCapacity)")
+        if let minMinority {
+            try check(minMinority >= k + 1, "minMinority", "must be at least k + 1 = \(k + 1), not \(minMinority)")
+        }
         if let weights = featureWeights {
             try check(weights.count == dimension, "featureWeights", "needs one weight per feature (\(dimension)), not \(weights.count)")
             for (i, weight) in weights.enumerated() {

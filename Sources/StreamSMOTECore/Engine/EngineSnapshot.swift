@@ -45,6 +45,14 @@ public struct EngineSnapshot: Sendable, Equatable {
     public var reservoirCategoryCodes: [[Int32]] = []
     public var reservoirPenalties: [Float] = []
     public var reservoirStatistics: [(count: Int, means: [Double], squaredDeviations: [Double])] = []
+    /// Stream balance: the credit records, oldest first (the triggering event's serial, the
+    /// class, the count), each class's quota (by class slot, bit for bit), and the reservoir
+    /// served first in the next round.
+    public var creditSerials: [UInt64] = []
+    public var creditClasses: [Int32] = []
+    public var creditCounts: [Int32] = []
+    public var quotas: [Double] = []
+    public var nextTurn: Int = 0
 
     public static func == (lhs: EngineSnapshot, rhs: EngineSnapshot) -> Bool {
         lhs.configuration == rhs.configuration && lhs.labels == rhs.labels && lhs.freeClasses == rhs.freeClasses
@@ -59,6 +67,9 @@ public struct EngineSnapshot: Sendable, Equatable {
             && lhs.reservoirStatistics.map(\.count) == rhs.reservoirStatistics.map(\.count)
             && lhs.reservoirStatistics.map(\.means) == rhs.reservoirStatistics.map(\.means)
             && lhs.reservoirStatistics.map(\.squaredDeviations) == rhs.reservoirStatistics.map(\.squaredDeviations)
+            && lhs.creditSerials == rhs.creditSerials && lhs.creditClasses == rhs.creditClasses
+            && lhs.creditCounts == rhs.creditCounts && lhs.quotas.map(\.bitPattern) == rhs.quotas.map(\.bitPattern)
+            && lhs.nextTurn == rhs.nextTurn
     }
 
     /// Creates a snapshot from its parts (the service layer's reader uses this).
@@ -126,6 +137,13 @@ extension ResamplingEngine {
             random: randomState)
         snapshot.majorityIDs = majorityIDs
         snapshot.freeClasses = classFree.indices.filter { classFree[$0] }.map { Int32($0) }
+        for i in 0..<creditRecords.count {
+            snapshot.creditSerials.append(creditRecords[i].serial)
+            snapshot.creditClasses.append(creditRecords[i].classIndex)
+            snapshot.creditCounts.append(creditRecords[i].count)
+        }
+        snapshot.quotas = Array(quotas)
+        snapshot.nextTurn = nextTurn
         if plan.categoricalCount > 0 {
             snapshot.categoryValues = categoryDictionaries.map { Array($0.values) }
             for reservoir in reservoirs {
@@ -210,6 +228,25 @@ extension ResamplingEngine {
             liveSynthetic[Int(c)] += Int(entry.credits)
         }
         window.watermark = max(window.watermark, snapshot.watermark)
+        guard snapshot.creditClasses.count == snapshot.creditSerials.count,
+              snapshot.creditCounts.count == snapshot.creditSerials.count,
+              snapshot.creditSerials.isEmpty || configuration.balance == .stream,
+              snapshot.entryCredits.allSatisfy({ $0 == 0 }) || configuration.balance == .window
+        else { throw SnapshotError("credit records are inconsistent") }
+        var previousCredit = window.oldestSerial
+        for i in snapshot.creditSerials.indices {
+            let serial = snapshot.creditSerials[i], c = snapshot.creditClasses[i], count = snapshot.creditCounts[i]
+            guard window.contains(serial: serial), serial >= previousCredit, c >= 0, Int(c) < labels.count,
+                  !free.contains(Int(c)), count > 0 else { throw SnapshotError("credit record \(i) is invalid") }
+            previousCredit = serial
+            creditRecords.append(CreditRecord(serial: serial, classIndex: c, count: count))
+            liveSynthetic[Int(c)] += Int(count)
+        }
+        guard snapshot.quotas.count == labels.count, snapshot.nextTurn >= 0,
+              snapshot.quotas.allSatisfy({ $0 >= 0 && $0 <= Double(configuration.effectiveMaxSyntheticPerEvent) })
+        else { throw SnapshotError("balance quotas are inconsistent") }
+        quotas = ContiguousArray(snapshot.quotas)
+        nextTurn = snapshot.nextTurn
 
         guard snapshot.reservoirSerials.count == reservoirs.count, snapshot.reservoirIDs.count == reservoirs.count,
               snapshot.reservoirFeatures.count == reservoirs.count else {

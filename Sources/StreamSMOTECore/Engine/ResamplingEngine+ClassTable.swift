@@ -57,6 +57,7 @@ extension ResamplingEngine {
         liveSynthetic.append(0)
         emitted.append(0)
         cleaned.append(0)
+        quotas.append(0)
         if withReservoir {
             reservoirIndex.append(reservoirs.count)
             reservoirClass.append(c)
@@ -96,6 +97,7 @@ extension ResamplingEngine {
         freeClassSlots += 1
         emitted[c] = 0
         cleaned[c] = 0
+        quotas[c] = 0
         let r = reservoirIndex[c]
         if r >= 0 {
             precondition(reservoirs[r].count == 0, "freeing a class whose reservoir holds samples")
@@ -114,6 +116,7 @@ extension ResamplingEngine {
             liveSynthetic.removeLast()
             emitted.removeLast()
             cleaned.removeLast()
+            quotas.removeLast()
             window.removeLastClass()
             if reservoirIndex.removeLast() >= 0 {
                 precondition(reservoirs.count - 1 == c, "a class's reservoir is not the last one")

@@ -55,7 +55,17 @@ public struct ResamplingEngine: Sendable {
     public internal(set) var majoritySample: MajoritySample
     var smoteRandom: Xoshiro256StarStar
     var samplingRandom: Xoshiro256StarStar
-    var deficitScratch: ContiguousArray<Int> = []
+    /// Per reservoir: samples wanted (attempts) in the current generation round.
+    var wantedScratch: ContiguousArray<Int> = []
+    /// Per reservoir: samples made in the current round, to be credited (stream balance).
+    var producedScratch: ContiguousArray<Int32> = []
+    /// Per class: the stream balance's quota of samples (see ``BalanceMode/stream``).
+    var quotas: ContiguousArray<Double> = []
+    /// Stream balance: the credits of synthetic samples, by the window serial of the event
+    /// that triggered them, oldest first (they expire with that event).
+    var creditRecords = RingBuffer<CreditRecord>(placeholder: CreditRecord(serial: 0, classIndex: -1, count: 0))
+    /// The reservoir served first in the next round (rotates every round).
+    var nextTurn = 0
     /// The neighbourhood over all classes (Borderline-SMOTE, ADASYN, cleaning), if needed.
     public internal(set) var neighborhood: MixedNeighborhood?
     /// SMOTE-NC: per categorical feature, its values' codes.
@@ -216,7 +226,7 @@ public struct ResamplingEngine: Sendable {
             }
         }
         guard configuration.generatesOnIngest else { return 0 }
-        return rebalance(limit: configuration.effectiveMaxSyntheticPerEvent, into: &batch)
+        return generateForArrival(into: &batch)
     }
 
     /// Feeds one event given as arrays (convenience over the buffer form).
@@ -236,83 +246,6 @@ public struct ResamplingEngine: Sendable {
         } catch {
             preconditionFailure("unexpected error \(error)")
         }
-    }
-
-    // MARK: - Balance
-
-    /// Generates the synthetic samples that bring every minority class with at least k + 1
-    /// reservoir samples up to the balance target, appending them to `batch`.
-    ///
-    /// For a class with n real events and s live synthetic samples in the window, and a
-    /// majority of m events, the deficit is `Int(m × ratio − (n + s))` (truncated toward zero,
-    /// as imbalanced-learn's `int(n_majority * sampling_strategy - n_class)`). With a `limit`
-    /// smaller than the total deficit, classes take turns one sample at a time.
-    ///
-    /// Each sample: a seed uniform over the reservoir, a neighbour uniform over the seed's k
-    /// nearest, λ uniform on [0, 1), sample = seed + λ·(neighbour − seed); the sample is
-    /// credited to the seed's window entry. The variants change the seed and neighbour
-    /// (``SMOTEVariant``); a class without a usable seed (no danger sample, all ADASYN weights
-    /// zero) gets nothing. The deficit is a number of attempts: samples the cleaning filter
-    /// drops are counted, not retried, and the next event's rebalance asks again.
-    /// - Returns: the number of samples appended.
-    /// - Complexity: O(classes + samples × d); SMOTE-NC adds O(n²·d) per reservoir whose
-    ///   penalty drifted past the tolerance (a graph rebuild); cleaning adds O(N·d) per
-    ///   sample (N = points in the reservoirs and the majority sample).
-    @discardableResult
-    public mutating func rebalance(limit: Int? = nil, into batch: inout SyntheticBatch) -> Int {
-        precondition(batch.dimension == configuration.dimension, "batch dimension mismatch")
-        precondition(
-            batch.categoricalCount == plan.categoricalCount,
-            "batch categorical count mismatch")
-        guard let majority = majorityClass() else { return 0 }
-        if plan.categoricalCount > 0 {
-            for r in reservoirs.indices {
-                reservoirs[r].refreshCategoricalPenalty(tolerance: configuration.categoricalPenaltyTolerance)
-            }
-        }
-        let majorityCount = Double(window.classCounts[majority])
-        let minimumSamples = configuration.k + 1
-        deficitScratch.removeAll(keepingCapacity: true)
-        var total = 0
-        for r in reservoirs.indices {
-            let c = reservoirClass[r]
-            var deficit = 0
-            if c != majority && reservoirs[r].count >= minimumSamples && hasSeeds(reservoir: r) {
-                let have = Double(window.classCounts[c] + liveSynthetic[c])
-                let wanted = (majorityCount * configuration.ratio - have).rounded(.towardZero)
-                deficit = wanted > 0 ? Int(min(wanted, Double(Int32.max))) : 0
-            }
-            deficitScratch.append(deficit)
-            total += deficit
-        }
-        if plan.seeds == .otherClassWeight && configuration.adasynRoundedAllocation {
-            var produced = 0
-            for r in reservoirs.indices where deficitScratch[r] > 0 {
-                produced += generateAllocated(fromReservoir: r, total: deficitScratch[r], into: &batch)
-            }
-            return produced
-        }
-        // Attempts, not samples: the cleaning filter may drop some; the deficit they leave is
-        // retried on the next event.
-        let budget = min(total, limit ?? total)
-        var produced = 0
-        if budget == total {
-            for r in reservoirs.indices {
-                for _ in 0..<deficitScratch[r] {
-                    if generateOne(fromReservoir: r, into: &batch) { produced += 1 }
-                }
-            }
-        } else {
-            var attempts = 0
-            while attempts < budget {
-                for r in reservoirs.indices where deficitScratch[r] > 0 && attempts < budget {
-                    if generateOne(fromReservoir: r, into: &batch) { produced += 1 }
-                    deficitScratch[r] -= 1
-                    attempts += 1
-                }
-            }
-        }
-        return produced
     }
 
     // MARK: - Internals
@@ -335,6 +268,13 @@ public struct ResamplingEngine: Sendable {
         let entry = window.removeOldest()
         let c = Int(entry.classIndex)
         liveSynthetic[c] -= Int(entry.credits)
+        let serial = window.oldestSerial &- 1
+        while let record = creditRecords.first, record.serial == serial {
+            creditRecords.removeFirst()
+            let credited = Int(record.classIndex)
+            liveSynthetic[credited] -= Int(record.count)
+            if credited != c && credited != spared && window.classCounts[credited] == 0 { freeClassIfUnused(credited) }
+        }
         if entry.reservoirSlot >= 0 {
             let removed = removeOldestSample(ofReservoir: reservoirIndex[c])
             assert(removed.slot == entry.reservoirSlot, "window and reservoir evict out of order")

@@ -85,7 +85,7 @@ extension ResamplingEngine {
 
     /// Makes one sample from reservoir `r`'s sample in `seed`: a neighbour, λ, the
     /// interpolation, SMOTE-NC's categorical values, the cleaning filter, then the output and
-    /// the seed's credit. Random draws, in order: neighbour index, λ (Borderline-SMOTE 2 towards
+    /// the credit (to the seed's entry, or counted for the arriving event's: see ``BalanceMode``). Random draws, in order: neighbour index, λ (Borderline-SMOTE 2 towards
     /// another class: a second factor), then SMOTE-NC tie-breaks.
     mutating func generate(fromReservoir r: Int, seed: Int, into batch: inout SyntheticBatch) -> Bool {
         let c = reservoirClass[r]
@@ -128,7 +128,10 @@ extension ResamplingEngine {
         batch.seedIDs.append(reservoirs[r].id(of: seed))
         batch.neighborIDs.append(neighborID)
         batch.gaps.append(gap)
-        window[serial: reservoirs[r].serial(of: seed)].credits += 1
+        switch configuration.balance {
+        case .window: window[serial: reservoirs[r].serial(of: seed)].credits += 1
+        case .stream: producedScratch[r] += 1  // credited to the arriving event by the caller
+        }
         liveSynthetic[c] += 1
         emitted[c] += 1
         return true

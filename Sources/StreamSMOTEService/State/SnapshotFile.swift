@@ -144,6 +144,12 @@ public enum SnapshotFile {
             payload.write(statistics.means)
             payload.write(statistics.squaredDeviations)
         }
+        // Version 3: the stream balance's credits, quotas and turn.
+        payload.write(engine.creditSerials)
+        payload.write(engine.creditClasses)
+        payload.write(engine.creditCounts)
+        payload.write(engine.quotas)
+        payload.write(UInt64(engine.nextTurn))
         var file = BinaryWriter()
         for byte in magic { file.write(byte) }
         file.write(version)
@@ -179,7 +185,7 @@ public enum SnapshotFile {
         }
         return SnapshotSummary(
             settings: saved, dimension: engine.configuration.dimension, window: engine.entryClasses.count,
-            classes: classes, reservoirs: reservoirs, liveSynthetic: engine.entryCredits.reduce(0) { $0 + Int($1) },
+            classes: classes, reservoirs: reservoirs, liveSynthetic: engine.entryCredits.reduce(0) { $0 + Int($1) } + engine.creditCounts.reduce(0) { $0 + Int($1) },
             syntheticSerial: snapshot.syntheticSerial)
     }
 
@@ -240,6 +246,12 @@ public enum SnapshotFile {
             guard count < 1 << 40 else { throw .invalid("statistics count out of range") }
             statistics.append((Int(count), try reader.readDoubles(), try reader.readDoubles()))
         }
+        let creditSerials = try reader.readArray(of: UInt64.self)
+        let creditClasses = try reader.readArray(of: Int32.self)
+        let creditCounts = try reader.readArray(of: Int32.self)
+        let quotas = try reader.readDoubles()
+        let nextTurn = try reader.read(UInt64.self)
+        guard nextTurn < 1 << 32 else { throw .invalid("turn out of range") }
         guard reader.remaining == 0 else { throw .invalid("\(reader.remaining) bytes after the end") }
         guard emitted.allSatisfy({ $0 < UInt64(Int.max) }) else { throw .invalid("counter out of range") }
         let random = EngineRandomState(
@@ -254,6 +266,11 @@ public enum SnapshotFile {
         var withCategories = engine
         withCategories.majorityIDs = majorityIDs
         withCategories.freeClasses = freeClasses
+        withCategories.creditSerials = creditSerials
+        withCategories.creditClasses = creditClasses
+        withCategories.creditCounts = creditCounts
+        withCategories.quotas = quotas
+        withCategories.nextTurn = Int(nextTurn)
         withCategories.categoryValues = categoryValues
         withCategories.reservoirCategoryCodes = categoryCodes
         withCategories.reservoirPenalties = penalties
