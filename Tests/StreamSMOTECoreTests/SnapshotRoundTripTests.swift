@@ -10,12 +10,23 @@ struct SnapshotRoundTripTests {
         var variant: SMOTEVariant
         var cleaning: CleaningFilter
         var timeWindow: Bool
-        var testDescription: String { "\(variant.rawValue) clean=\(cleaning.rawValue) \(timeWindow ? "time" : "count") window" }
+        var balance: BalanceMode = .stream
+        var seeds: SeedSelection = .rotate
+        var testDescription: String {
+            "\(variant.rawValue) clean=\(cleaning.rawValue) \(timeWindow ? "time" : "count") window, \(balance) balance, \(seeds) seeds"
+        }
     }
 
     static let cases: [Case] = SMOTEVariant.allCases.flatMap { variant in
         CleaningFilter.allCases.map { Case(variant: variant, cleaning: $0, timeWindow: false) }
-    } + [Case(variant: .borderline2, cleaning: .none, timeWindow: true), Case(variant: .smotenc, cleaning: .enn, timeWindow: true)]
+    } + [
+        Case(variant: .borderline2, cleaning: .none, timeWindow: true),
+        Case(variant: .smotenc, cleaning: .enn, timeWindow: true),
+        Case(variant: .smote, cleaning: .none, timeWindow: false, balance: .window),
+        Case(variant: .adasyn, cleaning: .tomek, timeWindow: true, balance: .window, seeds: .uniform),
+        Case(variant: .borderline1, cleaning: .none, timeWindow: false, seeds: .uniform),
+        Case(variant: .smotenc, cleaning: .none, timeWindow: false, balance: .window, seeds: .uniform),
+    ]
 
     static func configuration(_ test: Case, seed: UInt64) -> EngineConfiguration {
         var configuration = EngineConfiguration(dimension: 3)
@@ -29,6 +40,8 @@ struct SnapshotRoundTripTests {
         configuration.variant = test.variant
         configuration.cleaning = test.cleaning
         configuration.categoricalCount = test.variant == .smotenc ? 2 : 0
+        configuration.balance = test.balance
+        configuration.seedSelection = test.seeds
         configuration.seed = seed
         return configuration
     }

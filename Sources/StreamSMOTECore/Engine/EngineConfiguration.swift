@@ -43,6 +43,8 @@ public struct EngineConfiguration: Sendable, Hashable {
     public var generatesOnIngest: Bool = true
     /// Seed of the engine's generators.
     public var seed: UInt64 = 0
+    /// How seeds are drawn within the variant's seed rule; default ``SeedSelection/rotate``.
+    public var seedSelection: SeedSelection = .rotate
     /// How the need for synthetic samples is counted; default ``BalanceMode/stream``.
     public var balance: BalanceMode = .stream
     /// C-SMOTE's `minSizeAllowed`: a class generates only once its reservoir holds this many

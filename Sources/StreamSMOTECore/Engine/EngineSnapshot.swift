@@ -53,6 +53,15 @@ public struct EngineSnapshot: Sendable, Equatable {
     public var creditCounts: [Int32] = []
     public var quotas: [Double] = []
     public var nextTurn: Int = 0
+    /// Seed rotation (``SeedSelection/rotate``), per reservoir: SMOTE and SMOTE-NC, its
+    /// members' window serials in rotation order and how many are still unused this round
+    /// (empty without a rotation); Borderline-SMOTE and ADASYN, per member (oldest first) its
+    /// position in its neighbourhood bucket and the seed tickets it used this round (empty
+    /// without counted neighbours).
+    public var rotationSerials: [[UInt64]] = []
+    public var rotationUnused: [Int] = []
+    public var seedPositions: [[Int32]] = []
+    public var seedTickets: [[Int32]] = []
 
     public static func == (lhs: EngineSnapshot, rhs: EngineSnapshot) -> Bool {
         lhs.configuration == rhs.configuration && lhs.labels == rhs.labels && lhs.freeClasses == rhs.freeClasses
@@ -69,7 +78,9 @@ public struct EngineSnapshot: Sendable, Equatable {
             && lhs.reservoirStatistics.map(\.squaredDeviations) == rhs.reservoirStatistics.map(\.squaredDeviations)
             && lhs.creditSerials == rhs.creditSerials && lhs.creditClasses == rhs.creditClasses
             && lhs.creditCounts == rhs.creditCounts && lhs.quotas.map(\.bitPattern) == rhs.quotas.map(\.bitPattern)
-            && lhs.nextTurn == rhs.nextTurn
+            && lhs.nextTurn == rhs.nextTurn && lhs.rotationSerials == rhs.rotationSerials
+            && lhs.rotationUnused == rhs.rotationUnused && lhs.seedPositions == rhs.seedPositions
+            && lhs.seedTickets == rhs.seedTickets
     }
 
     /// Creates a snapshot from its parts (the service layer's reader uses this).
@@ -144,6 +155,21 @@ extension ResamplingEngine {
         }
         snapshot.quotas = Array(quotas)
         snapshot.nextTurn = nextTurn
+        for r in reservoirs.indices {
+            let reservoir = reservoirs[r]
+            snapshot.rotationSerials.append(reservoir.rotation.map { $0.slots.map { reservoir.serial(of: Int($0)) } } ?? [])
+            snapshot.rotationUnused.append(reservoir.rotation?.unused ?? 0)
+            var positions: [Int32] = [], tickets: [Int32] = []
+            if let neighborhood, neighborhood.width > 0 {
+                for offset in 0..<reservoir.count {
+                    let state = neighborhood.seedState(reservoir: r, slot: Int(reservoir.member(at: offset).slot))
+                    positions.append(state.position)
+                    tickets.append(state.ticketsUsed)
+                }
+            }
+            snapshot.seedPositions.append(positions)
+            snapshot.seedTickets.append(tickets)
+        }
         if plan.categoricalCount > 0 {
             snapshot.categoryValues = categoryDictionaries.map { Array($0.values) }
             for reservoir in reservoirs {
@@ -340,10 +366,51 @@ extension ResamplingEngine {
         }
         randomState = snapshot.random
         rebuildNeighborhood()  // Borderline-SMOTE, ADASYN and cleaning: derived, rebuilt in arrival order
+        try restoreSeedRotation(snapshot)
     }
 }
 
 extension ResamplingEngine {
+    /// Puts the seed rotations back as recorded (after the reservoirs and the neighbourhood
+    /// are rebuilt, which leaves every member unused, in an order of their own).
+    mutating func restoreSeedRotation(_ snapshot: EngineSnapshot) throws(SnapshotError) {
+        let n = reservoirs.count
+        guard snapshot.rotationSerials.count == n, snapshot.rotationUnused.count == n,
+              snapshot.seedPositions.count == n, snapshot.seedTickets.count == n
+        else { throw SnapshotError("seed rotation state is missing") }
+        for r in 0..<n {
+            let serials = snapshot.rotationSerials[r]
+            if reservoirs[r].rotation != nil {
+                var slots: [Int32] = []
+                for serial in serials {
+                    guard window.contains(serial: serial), window[serial: serial].reservoirSlot >= 0,
+                          Int(window[serial: serial].classIndex) == reservoirClass[r]
+                    else { throw SnapshotError("reservoir \(r)'s seed rotation names an event outside it") }
+                    slots.append(window[serial: serial].reservoirSlot)
+                }
+                guard reservoirs[r].rotation!.restore(slots, unused: snapshot.rotationUnused[r]) else {
+                    throw SnapshotError("reservoir \(r)'s seed rotation is inconsistent")
+                }
+            } else if !serials.isEmpty {
+                throw SnapshotError("reservoir \(r) has a seed rotation it does not use")
+            }
+            let positions = snapshot.seedPositions[r], tickets = snapshot.seedTickets[r]
+            if let neighborhood, neighborhood.width > 0 {
+                guard positions.count == reservoirs[r].count, tickets.count == positions.count else {
+                    throw SnapshotError("reservoir \(r)'s seed state has the wrong length")
+                }
+                let states = (0..<positions.count).map {
+                    (slot: Int(reservoirs[r].member(at: $0).slot), position: positions[$0], ticketsUsed: tickets[$0])
+                }
+                guard self.neighborhood!.restoreSeedState(reservoir: r, states) else {
+                    throw SnapshotError("reservoir \(r)'s seed state is inconsistent")
+                }
+            } else if !positions.isEmpty || !tickets.isEmpty {
+                throw SnapshotError("reservoir \(r) has a seed state it does not use")
+            }
+        }
+    }
+
     /// Whether every value of the row-major `rows` is one ``ingest(id:label:timestamp:features:into:)``
     /// would accept (finite, within ``EngineConfiguration/featureMagnitudeLimits``), so that a
     /// restored point always has finite distances, hence its neighbours.

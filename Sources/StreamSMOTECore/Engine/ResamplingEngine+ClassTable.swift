@@ -73,7 +73,8 @@ extension ResamplingEngine {
         MinorityReservoir(
             dimension: configuration.dimension, capacity: configuration.reservoirCapacity,
             k: configuration.k, slack: configuration.neighborSlack, weights: configuration.featureWeights,
-            categoricalCount: plan.categoricalCount)
+            categoricalCount: plan.categoricalCount,
+            rotatesSeeds: configuration.seedSelection == .rotate && plan.seeds == .anyMember)
     }
 
     /// Frees class `c`'s slot if the class is unused (see the type's notes).

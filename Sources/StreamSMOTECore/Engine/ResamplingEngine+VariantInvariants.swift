@@ -88,7 +88,7 @@ extension ResamplingEngine {
         let old = neighborhood!
         neighborhood = MixedNeighborhood(
             dimension: configuration.dimension, listLength: old.graph.k, width: old.width,
-            weights: configuration.featureWeights, reservingPoints: old.count)
+            weights: configuration.featureWeights, reservingPoints: old.count, tickets: old.tickets)
         for _ in reservoirs.indices { neighborhood!.addReservoir() }
         for serial in window.oldestSerial..<window.nextSerial {
             let entry = window[serial: serial]

@@ -102,7 +102,8 @@ public struct ResamplingEngine: Sendable {
             neighborhood = MixedNeighborhood(
                 dimension: configuration.dimension, listLength: plan.neighborhoodListLength, width: plan.countedNeighbors,
                 weights: configuration.featureWeights,
-                reservingPoints: min(configuration.reservoirCapacity + configuration.majoritySampleCapacity, 4096))
+                reservingPoints: min(configuration.reservoirCapacity + configuration.majoritySampleCapacity, 4096),
+                tickets: plan.seeds == .otherClassWeight ? .otherCount : .one)
         }
         categoryDictionaries = ContiguousArray(repeating: CategoryDictionary(), count: plan.categoricalCount)
         for label in configuration.minorityLabels ?? [] where classByLabel[label] == nil {

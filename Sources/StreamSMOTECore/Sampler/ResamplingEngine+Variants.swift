@@ -37,40 +37,43 @@ extension ResamplingEngine {
         return (1...neighborhood.width).reduce(0) { $0 + $1 * neighborhood.bucketCount(reservoir: r, value: $1) }
     }
 
-    /// A reservoir slot of `r` chosen as the variant chooses seeds, or `nil` if none qualifies.
+    /// A reservoir slot of `r` chosen as the variant's seed rule and
+    /// ``EngineConfiguration/seedSelection`` say, or `nil` if none qualifies.
+    ///
+    /// Borderline-SMOTE draws uniformly over the danger members (imbalanced-learn draws a row
+    /// uniformly among them), ADASYN by weight (other-class count); both walk the
+    /// neighbourhood's buckets, whose order snapshots record, so a restored engine draws the
+    /// same seeds.
+    /// - Complexity: O(1) for SMOTE and SMOTE-NC, O(m) (O(k)) for Borderline-SMOTE (ADASYN).
     mutating func drawSeed(reservoir r: Int) -> Int? {
+        let values: Range<Int>
         switch plan.seeds {
         case .anyMember:
+            guard reservoirs[r].count > 0 else { return nil }
+            if configuration.seedSelection == .rotate {
+                return reservoirs[r].rotation!.draw(using: &smoteRandom)
+            }
             return Int(reservoirs[r].member(at: smoteRandom.nextInt(below: reservoirs[r].count)).slot)
         case .danger:
-            // Uniform over the danger set (imbalanced-learn draws a row uniformly among them).
-            let total = dangerCount(reservoir: r)
-            guard total > 0 else { return nil }
-            let danger = dangerRange
-            return nthSeed(reservoir: r, smoteRandom.nextInt(below: total)) { danger.contains($0) ? 1 : 0 }
+            values = dangerRange
         case .otherClassWeight:
-            // Probability ∝ other-class count: pick a unit of weight uniformly.
-            let total = adasynWeightTotal(reservoir: r)
+            guard let neighborhood, neighborhood.width > 0 else { return nil }
+            values = 1..<(neighborhood.width + 1)
+        }
+        let weighted = plan.seeds == .otherClassWeight
+        let here: Int
+        switch configuration.seedSelection {
+        case .rotate:
+            guard let drawn = neighborhood!.drawRotating(reservoir: r, values: values, weighted: weighted, random: &smoteRandom)
+            else { return nil }
+            here = drawn
+        case .uniform:
+            let total = neighborhood!.weight(reservoir: r, values: values, weighted: weighted, freshOnly: false)
             guard total > 0 else { return nil }
-            return nthSeed(reservoir: r, smoteRandom.nextInt(below: total)) { $0 }
+            here = neighborhood!.point(
+                reservoir: r, values: values, weighted: weighted, freshOnly: false, unit: smoteRandom.nextInt(below: total))
         }
-    }
-
-    /// The reservoir slot holding unit `t` of weight when the members, oldest first, weigh
-    /// `weight(other-class count)` each. Walking the members in arrival order (rather than
-    /// the buckets, whose order depends on history) makes the choice a function of the
-    /// window's contents, so a restored engine draws the same seeds.
-    /// - Complexity: O(n), one lookup per member.
-    func nthSeed(reservoir r: Int, _ t: Int, weight: (Int) -> Int) -> Int {
-        let neighborhood = neighborhood!
-        var remaining = t
-        for offset in 0..<reservoirs[r].count {
-            let slot = Int(reservoirs[r].member(at: offset).slot)
-            let w = weight(neighborhood.otherCount(of: neighborhood.slot(reservoir: r, slot: slot)))
-            if remaining < w { return slot }
-            remaining -= w
-        }
-        preconditionFailure("seed weights disagree with their totals")
+        return neighborhood!.sourceSlot(of: here)
     }
 
     // MARK: - Generation

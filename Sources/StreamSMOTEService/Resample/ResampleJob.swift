@@ -108,6 +108,7 @@ public struct ResampleJob: Sendable {
         configuration.mNeighbors = options.mNeighbors
         configuration.categoricalCount = table.categoricalCount
         configuration.adasynRoundedAllocation = true
+        configuration.seedSelection = .uniform  // imbalanced-learn draws seeds with replacement
         // The variants that look at other classes see every row of the majority class: the
         // majority sample holds them all, as imbalanced-learn's neighbour search over X does.
         let needsMajority = options.variant.needsMixedNeighborhood || options.cleaning != .none

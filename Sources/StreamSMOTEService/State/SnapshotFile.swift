@@ -150,6 +150,14 @@ public enum SnapshotFile {
         payload.write(engine.creditCounts)
         payload.write(engine.quotas)
         payload.write(UInt64(engine.nextTurn))
+        // The seed rotations.
+        payload.write(UInt64(engine.rotationSerials.count))
+        for r in engine.rotationSerials.indices {
+            payload.write(engine.rotationSerials[r])
+            payload.write(UInt64(engine.rotationUnused[r]))
+            payload.write(engine.seedPositions[r])
+            payload.write(engine.seedTickets[r])
+        }
         var file = BinaryWriter()
         for byte in magic { file.write(byte) }
         file.write(version)
@@ -252,6 +260,16 @@ public enum SnapshotFile {
         let quotas = try reader.readDoubles()
         let nextTurn = try reader.read(UInt64.self)
         guard nextTurn < 1 << 32 else { throw .invalid("turn out of range") }
+        var rotationSerials: [[UInt64]] = [], rotationUnused: [Int] = [], seedPositions: [[Int32]] = []
+        var seedTickets: [[Int32]] = []
+        for _ in 0..<(try reader.readCount(minimumSize: 32)) {
+            rotationSerials.append(try reader.readArray(of: UInt64.self))
+            let unused = try reader.read(UInt64.self)
+            guard unused < 1 << 40 else { throw .invalid("rotation out of range") }
+            rotationUnused.append(Int(unused))
+            seedPositions.append(try reader.readArray(of: Int32.self))
+            seedTickets.append(try reader.readArray(of: Int32.self))
+        }
         guard reader.remaining == 0 else { throw .invalid("\(reader.remaining) bytes after the end") }
         guard emitted.allSatisfy({ $0 < UInt64(Int.max) }) else { throw .invalid("counter out of range") }
         let random = EngineRandomState(
@@ -271,6 +289,10 @@ public enum SnapshotFile {
         withCategories.creditCounts = creditCounts
         withCategories.quotas = quotas
         withCategories.nextTurn = Int(nextTurn)
+        withCategories.rotationSerials = rotationSerials
+        withCategories.rotationUnused = rotationUnused
+        withCategories.seedPositions = seedPositions
+        withCategories.seedTickets = seedTickets
         withCategories.categoryValues = categoryValues
         withCategories.reservoirCategoryCodes = categoryCodes
         withCategories.reservoirPenalties = penalties
