@@ -240,6 +240,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if engine.reservoirCapacity < engine.k + 1 {
             throw fail("--reservoir \(engine.reservoirCapacity) must hold at least k + 1 = \(engine.k + 1) samples")
         }
+        if let minimum = engine.minMinority, minimum < engine.k + 1 || minimum > engine.reservoirCapacity {
+            throw fail("--min-minority \(minimum) must be between k + 1 = \(engine.k + 1) and --reservoir \(engine.reservoirCapacity)")
+        }
         if engine.variant == .smotenc && engine.categoricalCount < 1 { throw fail("--variant smotenc needs --categories N (N ≥ 1)") }
         if engine.variant != .smotenc && engine.categoricalCount != 0 { throw fail("--categories is for --variant smotenc") }
         if let weights = engine.featureWeights, let dimension = input.dimension, weights.count != dimension {

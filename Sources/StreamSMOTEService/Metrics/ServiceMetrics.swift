@@ -126,6 +126,18 @@ public final class ServiceMetrics: Sendable {
         }
     }
 
+    /// Drops `label`'s series: its class has left the window and freed its slot, so a stream
+    /// of throw-away labels cannot grow the exposition (and memory) without bound.
+    func dropClass(_ label: String) {
+        guard let series = perClass.withLock({ $0.removeValue(forKey: label) }) else { return }
+        series.received.destroy()
+        series.synthetic.destroy()
+        series.windowCount.destroy()
+        series.reservoir.destroy()
+        series.liveSynthetic.destroy()
+        series.cleaned.destroy()
+    }
+
     /// The Prometheus text exposition of every series.
     public func render() -> [UInt8] {
         var buffer: [UInt8] = []

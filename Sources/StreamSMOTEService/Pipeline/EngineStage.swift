@@ -200,7 +200,7 @@ final class EngineStage<Sink: EventSink> {
     private static func syntheticBatch(for configuration: EngineConfiguration) -> SyntheticBatch {
         SyntheticBatch(
             dimension: configuration.dimension, reservingCapacity: 64,
-            categoricalCount: configuration.variant == .smotenc ? configuration.categoricalCount : 0)
+            categoricalCount: configuration.plan.categoricalCount)
     }
 
     private func makeEngine(dimension: Int) -> ResamplingEngine {
@@ -331,7 +331,15 @@ final class EngineStage<Sink: EventSink> {
         publishedSynthetic = 0
         engineRejections.removeAll(keepingCapacity: true)
         // Gauges come from a full counter snapshot (it allocates).
-        guard let engine else { return }
+        guard engine != nil else { return }
+        for label in engine!.takeFreedLabels() {
+            // Counts still pending for it go out first, then its series go.
+            if let count = receivedByLabel.removeValue(forKey: label) { metrics.forClass(label).received.increment(by: Int64(count)) }
+            metrics.dropClass(label)
+            topics.removeValue(forKey: label)
+            cleanedReported.removeValue(forKey: label)
+        }
+        let engine = self.engine!
         let counters = engine.counters
         metrics.windowEvents.record(counters.windowCount)
         for item in counters.classes {

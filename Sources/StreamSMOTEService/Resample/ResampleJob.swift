@@ -28,6 +28,12 @@ public struct ResampleJob: Sendable {
     /// - Throws: ``ResampleError`` naming the line for input errors.
     @discardableResult
     public func run() throws(ResampleError) -> ResampleSummary {
+        if let weights = options.featureWeights,
+           let i = weights.firstIndex(where: { !($0 >= 0) || !($0 * $0).isFinite }) {
+            throw ResampleError(
+                .invalidOption,
+                "--feature-weights: weight \(i + 1) is \(weights[i]); weights must be finite, non-negative and at most 1.8e19")
+        }
         let clock = ContinuousClock()
         var mark = clock.now
         var phases: [(String, Duration)] = []
@@ -102,10 +108,16 @@ public struct ResampleJob: Sendable {
         configuration.mNeighbors = options.mNeighbors
         configuration.categoricalCount = table.categoricalCount
         configuration.adasynRoundedAllocation = true
+        configuration.seedSelection = .uniform  // imbalanced-learn draws seeds with replacement
         // The variants that look at other classes see every row of the majority class: the
         // majority sample holds them all, as imbalanced-learn's neighbour search over X does.
         let needsMajority = options.variant.needsMixedNeighborhood || options.cleaning != .none
         configuration.majoritySampleCapacity = needsMajority ? counts[majority] : 0
+        do {
+            try configuration.validate()
+        } catch {
+            throw ResampleError(.invalidOption, "invalid settings: \(error)")
+        }
         var engine = ResamplingEngine(configuration: configuration)
         var batch = SyntheticBatch(dimension: table.dimension, categoricalCount: table.categoricalCount)
         let d = table.dimension
