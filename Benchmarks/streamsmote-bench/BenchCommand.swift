@@ -6,6 +6,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "streamsmote-bench",
         abstract: "StreamSMOTE benchmarks (figures, not pass/fail).",
-        subcommands: [ZeroMQBenchmark.self, IndexBenchmark.self, PipelineBenchmark.self]
+        subcommands: [ZeroMQBenchmark.self, IndexBenchmark.self, PipelineBenchmark.self, MetricsBenchmark.self]
     )
 }
