@@ -77,13 +77,14 @@ def test_publisher_daemon_feed_carries_20000_events(daemon, codec):
             print(f"{codec}: {len(reals)} real, {len(synthetic)} synthetic")
 
             # The daemon lost nothing. Positive control first: a gap of 3 in seq must show
-            # as exactly 3 lost. Then a payload the daemon rejects: the receive thread
-            # publishes its loss and rejection counts together, so once the rejection shows,
-            # every loss counted before it shows too.
+            # as exactly 3 lost. Then a payload the daemon rejects. The engine thread counts
+            # losses and the receive thread rejections, each publishing on its own schedule,
+            # so wait for both; a count past the expected one still fails below.
             pub._seq += 3
             pub.send(id="after-gap", label="legit", features=[0.0] * 4)
             pub.socket.send_multipart([b"events", b"\xff\xff not an event"])
-            values = d.wait_metric(lambda v: total(v, "streamsmote_events_rejected_total") >= 1)
+            values = d.wait_metric(lambda v: total(v, "streamsmote_events_rejected_total") >= 1
+                                   and total(v, "streamsmote_messages_lost_total") >= 3)
             assert total(values, "streamsmote_events_rejected_total") == 1
             assert total(values, "streamsmote_messages_lost_total") == 3
             received = pub.sent  # the probes, the events, the markers, the control event
