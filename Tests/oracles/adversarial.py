@@ -56,11 +56,19 @@ EXPECTED_TO_FAIL_UNTIL_MERGED = {
 # The engine's cap on synthetic samples per event when --max-synthetic-per-event is not given
 # (core branch, #11 item 3).
 DEFAULT_SYNTHETIC_CAP = 8
-# The metrics listener's deadline for a whole request head (MetricsServer.Limits).
-SLOW_CLIENT_BYTES = b"GET /metrics HTTP/1.0\r\n\r\n"  # a byte every 0.5 s: 12.5 s in all
+# A slow-loris's request, a byte every 0.5 s: 12.5 s in all, longer than what item 2 waits for.
+SLOW_CLIENT_BYTES = b"GET /metrics HTTP/1.0\r\n\r\n"
 
 ctx = zmq.Context()
 running = []
+scratch = []
+
+
+def tempdir(prefix):
+    """A temporary directory, removed after the scenario whatever its outcome."""
+    path = tempfile.mkdtemp(prefix=f"adversarial-{prefix}-")
+    scratch.append(path)
+    return path
 
 
 # --- a daemon under test ---------------------------------------------------------------------
@@ -151,6 +159,9 @@ def stop_all():
         except OSError:
             pass
     running.clear()
+    for path in scratch:
+        shutil.rmtree(path, ignore_errors=True)
+    scratch.clear()
 
 
 def refused(args, timeout=10):
@@ -219,7 +230,7 @@ def item_1(check):
     """[1e20, 0] with k=2 (minority fraud) killed the daemon, and with --state again after every
     restart. Fixed: it keeps forwarding, the event is rejected as featureRange or taken
     harmlessly, and a restart from its --state runs."""
-    state = tempfile.mkdtemp(prefix="adversarial-1-")
+    state = tempdir("1")
     args = ["--minority", "fraud", "--k", "2", "--forward-real", "--dimension", "2", "--state", state,
             "--snapshot-interval", "0.2"]
     d = Daemon(args)
@@ -252,7 +263,6 @@ def item_1(check):
         check(real_ids(collect(sub, len(more))) == [e["id"] for e in more], "after the restart every event is forwarded")
         close(pub, sub)
     check(again.stop() == 0, "the restarted daemon exits 0")
-    shutil.rmtree(state, ignore_errors=True)
 
 
 class SlowClient(threading.Thread):
@@ -383,7 +393,7 @@ def item_4(check):
     """1 023 throw-away labels through --window-events 50 filled the class table for good, and
     --state carried it over restarts. Fixed: a new label is still accepted, also after a
     restart, and the snapshot holds only classes in the window."""
-    state = tempfile.mkdtemp(prefix="adversarial-4-")
+    state = tempdir("4")
     args = ["--window-events", "50", "--forward-real", "--dimension", "2", "--state", state]
     d = Daemon(args)
     check(d.ready(), "the daemon starts")
@@ -409,7 +419,6 @@ def item_4(check):
         check(real_ids(collect(sub, 1)) == ["fresh-2"], "after the restart a new label is accepted")
         close(pub, sub)
     again.stop()
-    shutil.rmtree(state, ignore_errors=True)
 
 
 def item_5(check):
@@ -470,7 +479,7 @@ def item_6(check):
 def item_7(check):
     """Two daemons on one --state directory: no lock, the last writer won. Fixed: the second
     refuses to start and names the holder's pid."""
-    state = tempfile.mkdtemp(prefix="adversarial-7-")
+    state = tempdir("7")
     first = Daemon(["--state", state])
     check(first.ready(), "the first daemon starts")
     second = Daemon(["--state", state])
@@ -480,7 +489,6 @@ def item_7(check):
     check(str(first.pid) in second.output(), f"and names the holder, pid {first.pid}: {second.output().strip()[-200:]!r}")
     check(first.alive(), "the first one runs on")
     first.stop()
-    shutil.rmtree(state, ignore_errors=True)
 
 
 def item_8(check):
@@ -489,7 +497,7 @@ def item_8(check):
     events = feed(3000, seed=8, prefix="b", minority=0.15, dimension=4, spread=1.5, centre=1.2)
     args = ["--variant", "borderline-2", "--seed", "1", "--window-events", "500", "--minority", "fraud",
             "--forward-real", "--dimension", "4"]
-    straight_state = tempfile.mkdtemp(prefix="adversarial-8a-")
+    straight_state = tempdir("8a")
     d = Daemon(args + ["--state", straight_state])
     check(d.ready(), "the straight run starts")
     pub, sub = d.pair()
@@ -497,7 +505,7 @@ def item_8(check):
     straight = collect(sub, len(events))
     close(pub, sub)
     d.stop()
-    state = tempfile.mkdtemp(prefix="adversarial-8b-")
+    state = tempdir("8b")
     d = Daemon(args + ["--state", state])
     check(d.ready(), "the interrupted run starts")
     pub, sub = d.pair()
@@ -519,15 +527,13 @@ def item_8(check):
     diverged = next((i for i, (a, b) in enumerate(zip(straight, resumed)) if a != b), min(len(straight), len(resumed)))
     check(straight == resumed,
           f"restarted output byte-identical ({len(straight)} vs {len(resumed)} messages, first difference at {diverged})")
-    shutil.rmtree(straight_state, ignore_errors=True)
-    shutil.rmtree(state, ignore_errors=True)
 
 
 def item_9_1(check):
     """An unwritable --state was not checked at start (the failure came with the first
     snapshot). Fixed: refused at start, naming the directory. Root writes into any directory
     of its own whatever the mode, so as root the directory is one of sysfs's."""
-    base = tempfile.mkdtemp(prefix="adversarial-9-")
+    base = tempdir("9")
     if os.geteuid() != 0:
         directory = os.path.join(base, "read-only")
         os.mkdir(directory, 0o500)
@@ -545,13 +551,12 @@ def item_9_1(check):
     status = d.stop() if started else d.exited(10)
     check(not started and status not in (0, None), f"--state {directory} (unwritable) refused at start (exit {status})")
     check(not started and directory in d.output(), "the refusal names the directory")
-    shutil.rmtree(base, ignore_errors=True)
 
 
 def item_9_2(check):
     """A final snapshot that failed still exited 0. Fixed: non-zero exit. The state directory
     is replaced by a file while the daemon runs (root writes into read-only directories)."""
-    base = tempfile.mkdtemp(prefix="adversarial-9-")
+    base = tempdir("9")
     state = os.path.join(base, "state")
     os.mkdir(state)
     d = Daemon(["--state", state, "--snapshot-interval", "60", "--dimension", "2"])
@@ -564,13 +569,12 @@ def item_9_2(check):
     open(state, "w").close()
     status = d.stop()
     check(status not in (0, None), f"the failed final snapshot gives a non-zero exit ({status})")
-    shutil.rmtree(base, ignore_errors=True)
 
 
 def item_10(check):
     """SIGHUP and SIGUSR1 killed the daemon without a final snapshot. Fixed: neither stops it
     nor loses state; SIGQUIT (like SIGTERM and SIGINT) stops it with a final snapshot."""
-    state = tempfile.mkdtemp(prefix="adversarial-10-")
+    state = tempdir("10")
     d = Daemon(["--state", state, "--snapshot-interval", "60", "--forward-real", "--dimension", "2"])
     check(d.ready(), "the daemon starts")
     pub, sub = d.pair()
@@ -590,7 +594,6 @@ def item_10(check):
     check(status == 0, f"SIGQUIT stops it gracefully (exit {status})")
     shown = state_show(state)
     check(shown is not None and shown["window"] == sent, f"the final snapshot holds all {sent} events ({(shown or {}).get('window')})")
-    shutil.rmtree(state, ignore_errors=True)
 
 
 def item_11(check):
@@ -610,7 +613,7 @@ def item_11(check):
 def item_12(check):
     """--config took numbers for booleans and refused {"ratio": 1}; duplicate keys depended on
     their values. Fixed: numbers are numbers, flags are true or false, duplicates refused."""
-    base = tempfile.mkdtemp(prefix="adversarial-12-")
+    base = tempdir("12")
 
     def config(text):
         path = os.path.join(base, f"c{abs(hash(text))}.json")
@@ -625,7 +628,6 @@ def item_12(check):
     check(status not in (0, None) and "forward-real" in text, f'"forward-real": 1 refused (exit {status})')
     status, text = refused(["--config", config('{"k": 1, "k": 2}')])
     check(status not in (0, None) and '"k"' in text, f"a duplicate key refused (exit {status})")
-    shutil.rmtree(base, ignore_errors=True)
 
 
 def item_13_1(check):
@@ -675,7 +677,7 @@ def item_13_3(check):
 
 def item_13_4(check):
     """resample accepted negative --feature-weights (run refuses them). Fixed: refused."""
-    base = tempfile.mkdtemp(prefix="adversarial-13-")
+    base = tempdir("13")
     source = os.path.join(base, "in.csv")
     with open(source, "w") as f:
         f.write("f1,f2,class\n" + "".join(f"{i},{i % 3},{'fraud' if i % 5 == 0 else 'legit'}\n" for i in range(40)))
@@ -684,7 +686,6 @@ def item_13_4(check):
     text = result.stdout + result.stderr
     check(result.returncode != 0 and "weight" in text.lower() and "Missing value" not in text,
           f"resample --feature-weights=-1,1 refused for the negative weight (exit {result.returncode}: {text.strip()[:120]!r})")
-    shutil.rmtree(base, ignore_errors=True)
 
 
 def item_13_5(check):
@@ -700,7 +701,7 @@ def item_13_5(check):
 def item_13_6(check):
     """The "snapshot settings differ" refusal printed two 500-character dumps. Fixed: it names
     each setting that differs, saved → current, and nothing else."""
-    state = tempfile.mkdtemp(prefix="adversarial-13-")
+    state = tempdir("13")
     d = Daemon(["--state", state, "--k", "3", "--window-events", "500", "--dimension", "2"])
     check(d.ready(), "the daemon starts")
     pub, sub = d.pair()
@@ -716,7 +717,6 @@ def item_13_6(check):
     check(not started and status not in (0, None), f"a restart with other settings is refused (exit {status})")
     check("--k 3 → 4" in refusal and "--window-events 500 → 600" in refusal, f"names both differences: {refusal!r}")
     check(not re.search(r"ratio|reservoir|variant|EngineConfiguration\(", text), "and nothing else")
-    shutil.rmtree(state, ignore_errors=True)
 
 
 def item_13_7(check):
