@@ -31,6 +31,12 @@ struct MetricsEventLoop: ~Copyable {
     private var clients: [Client] = []
     private var scratch = [UInt8](repeating: 0, count: 16_384)
     private var pendingBytes = 0
+    /// When accepting failed for want of descriptors (or memory), the listener is left out of
+    /// the poll until then: the waiting connection would otherwise wake it at once, again
+    /// and again.
+    private var acceptPausedUntil: UInt64 = 0
+    /// How long accepting pauses after such a failure.
+    static let acceptPauseNanoseconds: UInt64 = 100_000_000
 
     private enum Phase { case reading, writing, lingering, closed }
 
@@ -74,13 +80,15 @@ struct MetricsEventLoop: ~Copyable {
         while !stopping() {
             descriptors.removeAll(keepingCapacity: true)
             descriptors.append(pollfd(fd: wake, events: Int16(POLLIN), revents: 0))
-            descriptors.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0))
+            let now = Clock.monotonicNanoseconds()
+            // A negative descriptor is skipped by poll(2).
+            descriptors.append(pollfd(fd: now >= acceptPausedUntil ? listener : -1, events: Int16(POLLIN), revents: 0))
             for client in clients {
                 let events = client.phase == .writing ? POLLOUT : POLLIN
                 descriptors.append(pollfd(fd: client.fd, events: Int16(events), revents: 0))
             }
-            let now = Clock.monotonicNanoseconds()
-            let nearest = clients.map(\.deadline).min().map { $0 > now ? $0 - now : 0 } ?? 1_000_000_000
+            let deadlines = clients.map(\.deadline) + (now < acceptPausedUntil ? [acceptPausedUntil] : [])
+            let nearest = deadlines.min().map { $0 > now ? $0 - now : 0 } ?? 1_000_000_000
             let timeout = Int32(min(1_000, (nearest + 999_999) / 1_000_000))
             let ready = descriptors.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), timeout) }
             if ready < 0 && errno != EINTR { break }
@@ -107,7 +115,12 @@ struct MetricsEventLoop: ~Copyable {
     private mutating func acceptClients(now: UInt64) {
         for _ in 0..<limits.maxConnections {
             let fd = accept(listener, nil, nil)
-            guard fd >= 0 else { return }  // EAGAIN: none left; anything else: try next pass
+            guard fd >= 0 else {
+                // EAGAIN: none left. EMFILE, ENFILE, ENOBUFS, ENOMEM: the connection stays
+                // queued and the listener readable; pause rather than spin.
+                if [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(errno) { acceptPausedUntil = now + Self.acceptPauseNanoseconds }
+                return
+            }
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             if clients.count(where: { $0.phase != .closed }) >= limits.maxConnections {
