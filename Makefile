@@ -26,12 +26,13 @@ test-python: python-deps
 
 deps: system-deps python-deps
 
-# libzmq and pkg-config from Debian; protoc only for scripts/generate-proto.sh.
+# libzmq, the NATS C client, nats-server (the NATS tests start real servers) and pkg-config
+# from Debian; protoc only for scripts/generate-proto.sh.
 system-deps:
-	@if ! pkg-config --exists libzmq 2>/dev/null; then \
-		echo "installing libzmq3-dev and pkg-config"; \
+	@if ! pkg-config --exists libzmq libnats 2>/dev/null || ! command -v nats-server >/dev/null; then \
+		echo "installing libzmq3-dev, libnats-dev, nats-server and pkg-config"; \
 		$(SUDO) apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libzmq3-dev pkg-config; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libzmq3-dev libnats-dev nats-server pkg-config; \
 	fi
 
 python-deps:

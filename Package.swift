@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "streamsmote", targets: ["streamsmote"]),
         .library(name: "StreamSMOTECore", targets: ["StreamSMOTECore"]),
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
+        .library(name: "NATS", targets: ["NATS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -30,6 +31,15 @@ let package = Package(
         .target(
             name: "ZeroMQ",
             dependencies: ["CZeroMQ"]
+        ),
+        .systemLibrary(
+            name: "CNATS",
+            pkgConfig: "libnats",
+            providers: [.apt(["libnats-dev"])]
+        ),
+        .target(
+            name: "NATS",
+            dependencies: ["CNATS"]
         ),
         .target(
             name: "StreamSMOTECore"
@@ -54,12 +64,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
             name: "streamsmote-bench",
             dependencies: [
                 "ZeroMQ",
+                "NATS",
                 "StreamSMOTECore",
                 "StreamSMOTEService",
                 .product(name: "Logging", package: "swift-log"),
@@ -70,6 +82,15 @@ let package = Package(
         .testTarget(
             name: "ZeroMQTests",
             dependencies: ["ZeroMQ"]
+        ),
+        // Starts real nats-server processes (single or clustered) for any test target.
+        .target(
+            name: "NATSTestSupport",
+            path: "Tests/NATSTestSupport"
+        ),
+        .testTarget(
+            name: "NATSTests",
+            dependencies: ["NATS", "NATSTestSupport"]
         ),
         .testTarget(
             name: "StreamSMOTECoreTests",

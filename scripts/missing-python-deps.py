@@ -10,6 +10,7 @@ IMPORT_NAMES = {
     "scikit-learn": "sklearn",
     "imbalanced-learn": "imblearn",
     "pyzmq": "zmq",
+    "nats-py": "nats",
     "protobuf": "google.protobuf",
     "PyYAML": "yaml",
     "dockerfile-parse": "dockerfile_parse",

@@ -13,7 +13,7 @@ struct IndexBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "index",
         abstract: "Incremental kNN index vs brute-force refit; SIMD vs scalar distances; SMOTE rate.",
-        subcommands: [VariantBenchmark.self]
+        subcommands: [VariantBenchmark.self, BulkBenchmark.self]
     )
 
     @Option(help: "Reservoir sizes, comma-separated.")

@@ -26,7 +26,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
     @Option(help: "Events per throughput run.")
     var count: Int = 300_000
 
-    @Option(help: "Codecs to measure (json, protobuf).")
+    @Option(help: "Codecs to measure.")
     var codec: [Codec] = [.protobuf, .json]
 
     @Option(help: "Events per second for the latency runs.")

@@ -15,7 +15,8 @@ import Darwin
 /// 2. every number `resample` accepts is finite, and the exact fast path agrees with libc's
 ///    `strtof` bit for bit;
 /// 3. an accepted table has `rows × dimension` finite features equal to the fields' numbers,
-///    consistent class counts and non-empty distinct labels;
+///    consistent class counts and non-empty distinct labels, and the reader that cuts the
+///    data into parts parsed in parallel gives the same table (or the same error);
 /// 4. every event replay loads is valid (non-empty id and label, finite features) and encodes.
 ///
 /// `FUZZ_CSV_REPLAY=0` leaves out 4 (for fuzzing the resample reader alone).
@@ -91,12 +92,31 @@ private func checkNumber(_ field: CSVInspection.Field, _ bytes: [UInt8]) {
 }
 
 private func checkTable(_ bytes: [UInt8], _ records: [CSVInspection.Record], label: String, id: String?) {
+    // The parallel reader (the data cut at line ends into parts) must give the single pass's
+    // table, or its error.
+    let split = Result { () throws(ResampleError) in
+        try CSVInspection.table(bytes, labelColumn: label, idColumn: id, workers: 3, splitAbove: 1)
+    }
     let table: CSVInspection.Table
     do throws(ResampleError) {
         table = try CSVInspection.table(bytes, labelColumn: label, idColumn: id)
     } catch {
         FuzzCheck.require(!error.message.isEmpty, "resample error \(error.code) without a message")
+        if case .failure(let splitError) = split {
+            FuzzCheck.require(splitError.message == error.message, "split reader: \(splitError.message), single pass: \(error.message)")
+        } else {
+            FuzzCheck.fail("the split reader accepted what the single pass refused: \(error.message)")
+        }
         return
+    }
+    switch split {
+    case .failure(let error):
+        FuzzCheck.fail("the split reader refused what the single pass accepted: \(error.message)")
+    case .success(let other):
+        FuzzCheck.require(
+            other.features.map(\.bitPattern) == table.features.map(\.bitPattern) && other.rowClasses == table.rowClasses
+                && other.labels == table.labels && other.classCounts == table.classCounts && other.ids == table.ids,
+            "the split reader's table differs from the single pass's")
     }
     let rows = records.count - 1
     let header = records[0]

@@ -3,10 +3,14 @@ import StreamSMOTEService
 
 /// libFuzzer entry point: one protobuf payload through `EventDecoder`, checked by
 /// `DecoderProperties.check` (validity, log-safe rejections, determinism, round trips in
-/// both codecs, rejection precedence). Returns 0: a violated property traps instead.
+/// both codecs, rejection precedence) and `DecoderProperties.checkAgainstSwiftProtobuf` (the
+/// hand-written decoder and encoder agree with SwiftProtobuf). Returns 0: a violated
+/// property traps instead.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzProtobufDecoder(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    DecoderProperties.check(.protobuf, UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : size))
+    let payload = UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : size)
+    DecoderProperties.check(.protobuf, payload)
+    DecoderProperties.checkAgainstSwiftProtobuf(payload)
     return 0
 }
 

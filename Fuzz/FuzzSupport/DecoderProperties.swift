@@ -16,7 +16,8 @@ public enum DecoderProperties {
     /// Decodes `payload` and checks:
     /// 1. a rejection has a log-safe message (non-empty, at most 512 bytes, printable
     ///    ASCII), and a payload over the limit is always `oversize`;
-    /// 2. an accepted event is valid (non-empty id, label and features, all finite);
+    /// 2. an accepted event is valid (non-empty id, label and features, all finite) and
+    ///    within the default limits (ids, labels, the label's characters);
     /// 3. decoding is deterministic and independent of the event buffer's previous
     ///    contents, of the decoder's warm state, and of the entry point (pointer or array);
     /// 4. an accepted event re-encodes in both codecs and decodes back to an equal event
@@ -42,6 +43,7 @@ public enum DecoderProperties {
         case .success(let event):
             FuzzCheck.require(payload.count <= maxPayloadBytes, "accepted \(payload.count) bytes over the limit")
             FuzzCheck.requireValid(event, "\(codec) decode")
+            FuzzCheck.requireWithinLimits(event, "\(codec) decode")
         }
 
         // 3. Same decoder again (warm interner, feature count now fixed by the first event),
@@ -109,10 +111,58 @@ public enum DecoderProperties {
         }
     }
 
+    /// The hand-written protobuf decoder and encoder against SwiftProtobuf, the reference:
+    /// 6. both decoders accept the same payloads and reject the others for the same reason,
+    ///    with or without a fixed feature count and label set, and decode the same event;
+    /// 7. for an accepted event, both encoders write the same bytes.
+    public static func checkAgainstSwiftProtobuf(_ payload: UnsafeRawBufferPointer) {
+        let validations = [
+            EventValidation(maxPayloadBytes: maxPayloadBytes),
+            EventValidation(maxPayloadBytes: maxPayloadBytes, featureCount: featureCount, labels: labels),
+        ]
+        for validation in validations {
+            var ours = ProtobufEventDecoder(validation: validation)
+            var reference = SwiftProtobufEventDecoder(validation: validation)
+            let a = decode(&ours, payload, into: dirtyEvent)
+            let b = decode(&reference, payload, into: DecodedEvent())
+            switch (a, b) {
+            case (.success(let x), .success(let y)):
+                FuzzCheck.require(x == y, "hand-written decoded \(x), SwiftProtobuf \(y)")
+                let bytes = encode(x, with: ProtobufEventEncoder())
+                FuzzCheck.require(
+                    bytes == encode(x, with: SwiftProtobufEventEncoder()), "the encoders disagree on \(x)")
+            case (.failure(let x), .failure(let y)):
+                FuzzCheck.require(x.reason == y.reason, "hand-written rejected as \(x), SwiftProtobuf as \(y)")
+            default:
+                FuzzCheck.fail("hand-written: \(a); SwiftProtobuf: \(b)")
+            }
+        }
+    }
+
+    static func encode(_ event: DecodedEvent, with encoder: some PayloadEncoder) -> [UInt8] {
+        var bytes: [UInt8] = []
+        do throws(EventRejection) { try encoder.encode(event, into: &bytes) } catch {
+            FuzzCheck.fail("\(type(of: encoder)) refused an accepted event: \(error)")
+        }
+        return bytes
+    }
+
     /// An event whose every field is set, to catch a decoder that leaves stale data behind.
     static let dirtyEvent = DecodedEvent(
         id: "stale-id-longer-than-fifteen-bytes", ts: 1.5, seq: 7, label: "stale-label", features: [1, 2, 3, 4, 5],
         categories: ["stale", "categories"], synthetic: true, origin: SyntheticOrigin(seed: "s", neighbor: "n", gap: 0.5))
+
+    static func decode(
+        _ decoder: inout some PayloadDecoder, _ payload: UnsafeRawBufferPointer, into start: DecodedEvent
+    ) -> Result<DecodedEvent, EventRejection> {
+        var event = start
+        do throws(EventRejection) {
+            try decoder.decode(payload, into: &event)
+            return .success(event)
+        } catch {
+            return .failure(error)
+        }
+    }
 
     static func decode(
         _ decoder: inout EventDecoder, _ payload: UnsafeRawBufferPointer, into start: DecodedEvent

@@ -54,4 +54,24 @@ public enum FuzzCheck {
             require(origin.gap.isFinite, "\(context()): accepted origin.gap = \(origin.gap)")
         }
     }
+
+    /// What a decoder with the default `EventValidation` guarantees on top of `requireValid`:
+    /// ids and labels within the default limits, and a label without control, bidi or
+    /// line-separator characters (checked by value, apart from `EventValidation`'s code).
+    public static func requireWithinLimits(_ event: DecodedEvent, _ context: @autoclosure () -> String) {
+        var ids = [event.id]
+        if let origin = event.origin { ids += [origin.seed, origin.neighbor] }
+        for id in ids {
+            require(id.utf8.count <= EventValidation.defaultMaxIdBytes, "\(context()): accepted an id of \(id.utf8.count) bytes")
+        }
+        require(
+            event.label.utf8.count <= EventValidation.defaultMaxLabelBytes,
+            "\(context()): accepted a label of \(event.label.utf8.count) bytes")
+        for scalar in event.label.unicodeScalars {
+            let v = scalar.value
+            let refused = v < 0x20 || (0x7F...0x9F).contains(v) || v == 0x061C || v == 0x200E || v == 0x200F
+                || (0x2028...0x202E).contains(v) || (0x2066...0x2069).contains(v)
+            require(!refused, "\(context()): accepted a label with U+\(String(v, radix: 16)): \(event.label.debugDescription)")
+        }
+    }
 }

@@ -25,6 +25,9 @@ public enum SocketOption: Sendable, Hashable {
     case xpubNoDrop(Bool)
     /// ZMQ_XPUB_VERBOSE: pass every subscription upstream, duplicates included.
     case xpubVerbose(Bool)
+    /// ZMQ_XPUB_VERBOSER: like ``xpubVerbose``, and unsubscriptions too, so that every
+    /// subscriber's arrival and departure can be counted.
+    case xpubVerboser(Bool)
     /// ZMQ_HEARTBEAT_IVL: send a ZMTP PING this often; 0 disables heartbeats.
     case heartbeatInterval(milliseconds: Int32)
     /// ZMQ_HEARTBEAT_TIMEOUT: drop the connection when no traffic follows a PING this long.
@@ -64,6 +67,7 @@ extension Socket {
         case .unsubscribe(let prefix): try setBytes(ZMQ_UNSUBSCRIBE, prefix, "ZMQ_UNSUBSCRIBE")
         case .xpubNoDrop(let on): try setInt(ZMQ_XPUB_NODROP, on ? 1 : 0, "ZMQ_XPUB_NODROP")
         case .xpubVerbose(let on): try setInt(ZMQ_XPUB_VERBOSE, on ? 1 : 0, "ZMQ_XPUB_VERBOSE")
+        case .xpubVerboser(let on): try setInt(ZMQ_XPUB_VERBOSER, on ? 1 : 0, "ZMQ_XPUB_VERBOSER")
         case .heartbeatInterval(let value): try setInt(ZMQ_HEARTBEAT_IVL, value, "ZMQ_HEARTBEAT_IVL")
         case .heartbeatTimeout(let value): try setInt(ZMQ_HEARTBEAT_TIMEOUT, value, "ZMQ_HEARTBEAT_TIMEOUT")
         case .heartbeatTTL(let value): try setInt(ZMQ_HEARTBEAT_TTL, value, "ZMQ_HEARTBEAT_TTL")

@@ -23,7 +23,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Stop after this many seconds (default: run until Ctrl-C).")
     var duration: Double?
 
-    @Option(help: "Payload codec: json or protobuf (default: json).")
+    @Option(help: "Payload codec.")
     var codec: Codec = .json
 
     @Option(help: "HOST:PORT for the daemon's Prometheus metrics (default: none).")

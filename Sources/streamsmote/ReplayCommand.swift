@@ -7,11 +7,13 @@ import StreamSMOTEService
 struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
-        abstract: "Publish a CSV / JSON-lines file or a generated fraud-like stream to a PUB socket.",
+        abstract: "Publish a CSV / JSON-lines file or a generated fraud-like stream on a bound XPUB socket.",
         discussion: """
             Every event gets a seq number (1, 2, …) so that subscribers can count losses.
-            The socket binds, then waits --warmup seconds so that subscribers connecting at
-            start see the first events. Ends with a summary: events, rate achieved, classes.
+            The socket binds, then waits for --wait-subscribers subscribers (by default 1
+            when the replay ends by itself: a file, or --count) so that nothing is published
+            into the void; a slow subscriber slows the replay down (ZMQ_XPUB_NODROP) unless
+            --drop-when-slow. Ends with a summary: events, rate achieved, classes, drops.
             """
     )
 
@@ -24,7 +26,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(name: .customLong("pub"), help: "Endpoint to bind (default: tcp://127.0.0.1:5555).")
     var publish = "tcp://127.0.0.1:5555"
 
-    @Option(help: "Payload codec: json or protobuf (default: json).")
+    @Option(help: "Payload codec.")
     var codec: Codec = .json
 
     @Option(help: "Topic of every event (default: events).")
@@ -42,8 +44,17 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Pace by the timestamp column, sped up by this factor (1 = real time).")
     var timeWarp: Double?
 
-    @Option(help: "Seconds to wait after binding before the first event (default: 1).")
-    var warmup = 1.0
+    @Option(help: "Subscribers of the topic to wait for before the first event (default: 1 when the replay ends by itself, else 0).")
+    var waitSubscribers: Int?
+
+    @Option(help: "Seconds to wait for them before giving up with an error (default: 60).")
+    var waitTimeout = 60.0
+
+    @Option(help: "Seconds to wait after the subscribers are there, before the first event (default: 0).")
+    var warmup = 0.0
+
+    @Flag(help: "Drop (and count) events a slow subscriber cannot take, instead of slowing down.")
+    var dropWhenSlow = false
 
     @Option(help: "Label column (CSV) or key (JSON lines) (default: label).")
     var labelColumn = "label"
@@ -90,6 +101,10 @@ struct ReplayCommand: AsyncParsableCommand {
         if features < 2 { throw ValidationError("--features must be at least 2") }
         if !(minorityShare >= 0 && minorityShare <= 1) { throw ValidationError("--minority-share must be in [0, 1]") }
         if clusters < 1 { throw ValidationError("--clusters must be at least 1") }
+        if let waitSubscribers, waitSubscribers < 0 { throw ValidationError("--wait-subscribers must not be negative") }
+        if !(waitTimeout > 0 && waitTimeout.isFinite) { throw ValidationError("--wait-timeout must be positive") }
+        if !(warmup >= 0 && warmup.isFinite) { throw ValidationError("--warmup must not be negative") }
+        if sendHighWaterMark < 1 { throw ValidationError("--send-hwm must be at least 1 (0, libzmq's 'no limit', would let memory grow without bound)") }
     }
 
     func run() async throws {
@@ -119,6 +134,12 @@ struct ReplayCommand: AsyncParsableCommand {
         settings.loop = loop
         settings.timeWarp = timeWarp
         settings.warmup = warmup
+        // A replay that ends by itself waits for a subscriber: otherwise its first events go
+        // nowhere (a PUB drops what it sends before a subscription arrives).
+        let endsByItself = count != nil || (file != nil && !loop)
+        settings.waitSubscribers = waitSubscribers ?? (endsByItself ? 1 : 0)
+        settings.waitTimeout = waitTimeout
+        settings.dropWhenSlow = dropWhenSlow
         settings.sendHighWaterMark = sendHighWaterMark
         settings.progress = !quiet
         settings.drainSeconds = drain

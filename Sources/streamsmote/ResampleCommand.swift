@@ -76,6 +76,12 @@ struct ResampleCommand: AsyncParsableCommand {
     @Flag(help: ArgumentHelp("Print per-phase wall times on standard error.", visibility: .hidden))
     var timings = false
 
+    @Option(
+        help: ArgumentHelp(
+            "How the neighbour graphs are built: scan, kd-tree or blocked (default: by dimension and size).",
+            visibility: .hidden))
+    var indexStrategy: BulkInsertStrategy?
+
     func validate() throws {
         guard k >= 1 else { throw ValidationError("--k must be at least 1") }
         guard ratio > 0 && ratio <= 1 else { throw ValidationError("--ratio must be in (0, 1]") }
@@ -112,6 +118,7 @@ struct ResampleCommand: AsyncParsableCommand {
         options.mNeighbors = mNeighbors
         options.categoricalColumns = categorical
         options.dumpDangerPath = dumpDanger
+        options.indexStrategy = indexStrategy
         try ResampleJob(options: options).run()
     }
 
@@ -124,3 +131,4 @@ struct ResampleCommand: AsyncParsableCommand {
 
 extension SMOTEVariant: ExpressibleByArgument {}
 extension CleaningFilter: ExpressibleByArgument {}
+extension BulkInsertStrategy: ExpressibleByArgument {}

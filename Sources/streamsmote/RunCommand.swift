@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import ServiceLifecycle
 import StreamSMOTEService
@@ -20,9 +23,9 @@ struct RunCommand: AsyncParsableCommand {
 
         Input: two-frame messages (topic, payload). Output: on --pub, synthetic samples on topic
         synthetic.<label> with their provenance and, with --forward-real, the real events on
-        real.<label>, interleaved in arrival order. Stops cleanly on SIGTERM or SIGINT: input
+        real.<label>, interleaved in arrival order. Stops cleanly on SIGTERM, SIGINT or SIGQUIT: input
         stops, what was read is published (for at most --shutdown-timeout), the final snapshot
-        is written. SIGHUP is ignored.
+        is written. SIGHUP, SIGUSR1 and SIGUSR2 are ignored.
 
         USAGE: streamsmote run --sub ENDPOINT [options]
 
@@ -47,8 +50,12 @@ struct RunCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "streamsmote")
         logger.logLevel = Logger.Level(rawValue: settings.service.logLevel.rawValue) ?? .info
+        // No common signal may end the daemon without its final snapshot: SIGHUP (a closed
+        // terminal; there is no configuration to reload, logs go to standard error) and
+        // SIGUSR1/SIGUSR2 are ignored; SIGQUIT stops gracefully like SIGTERM and SIGINT.
+        for ignored in [SIGHUP, SIGUSR1, SIGUSR2, SIGPIPE] { signal(ignored, SIG_IGN) }
         let daemon = Daemon(configuration: settings, logger: logger)
-        let group = ServiceGroup.finishing(daemon, logger: logger)
+        let group = ServiceGroup.finishing(daemon, logger: logger, stopSignals: [.sigterm, .sigint, .sigquit])
         try await group.run()
     }
 }

@@ -20,11 +20,14 @@ struct TapCommand: AsyncParsableCommand {
     @Option(name: .customLong("topic"), help: "Topic prefix (repeatable; default: everything).")
     var topics: [String] = []
 
-    @Option(help: "Payload codec: json or protobuf (default: json).")
+    @Option(help: "Payload codec.")
     var codec: Codec = .json
 
     @Flag(help: "Show rates by topic and class every second instead of events.")
     var stats = false
+
+    @Option(help: "With --stats: the horizon, in real events, of the 'last window' share (the daemon's --window-events; default: 20000).")
+    var window = 20_000
 
     @Option(help: "Write received events to this JSON-lines file.")
     var output: String?
@@ -38,6 +41,7 @@ struct TapCommand: AsyncParsableCommand {
     func validate() throws {
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
         if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
+        if !(1...50_000_000).contains(window) { throw ValidationError("--window must be between 1 and 50000000") }
     }
 
     func run() async throws {
@@ -45,6 +49,7 @@ struct TapCommand: AsyncParsableCommand {
         settings.topics = topics
         settings.codec = codec
         settings.mode = stats ? .stats : .print
+        settings.window = window
         settings.output = output
         settings.quiet = output != nil
         settings.count = count

@@ -42,7 +42,8 @@ struct ResamplingEngineTests {
         configuration.window = window
         configuration.reservoirCapacity = reservoir
         configuration.minorityLabels = minority
-        configuration.maxSyntheticPerEvent = cap
+        // No cap here means one large enough never to bind (the engine's default is 8).
+        configuration.maxSyntheticPerEvent = cap ?? 100_000
         configuration.majoritySampleCapacity = 16
         configuration.seed = seed
         return configuration
@@ -133,7 +134,9 @@ struct ResamplingEngineTests {
     }
 
     @Test func generationWaitsForKPlusOneSamples() throws {
-        var engine = ResamplingEngine(configuration: Self.configuration(k: 5, window: .events(1000), reservoir: 100))
+        var configuration = Self.configuration(k: 5, window: .events(1000), reservoir: 100)
+        configuration.balance = .window
+        var engine = ResamplingEngine(configuration: configuration)
         var batch = SyntheticBatch(dimension: 4)
         for i in 0..<50 {
             try engine.ingest(id: "m\(i)", label: "ok", timestamp: 0, features: [Float(i), 0, 0, 0], into: &batch)
@@ -148,10 +151,13 @@ struct ResamplingEngineTests {
         #expect(engine.liveSyntheticCount(of: "fraud") == 44)
     }
 
-    /// On a long stream the windowed (real + live synthetic) / majority converges to the ratio.
-    @Test(arguments: [0.3, 0.5, 1.0])
-    func windowedRatioConvergesToTarget(_ ratio: Double) throws {
-        let configuration = Self.configuration(ratio: ratio, window: .events(2_000), reservoir: 200, cap: 4)
+    /// On a long stream the windowed (real + live synthetic) / majority converges to the ratio,
+    /// under either balance (under the stream balance the live synthetic samples are those
+    /// emitted while the window's events arrived).
+    @Test(arguments: [0.3, 0.5, 1.0], BalanceMode.allCases)
+    func windowedRatioConvergesToTarget(_ ratio: Double, balance: BalanceMode) throws {
+        var configuration = Self.configuration(ratio: ratio, window: .events(2_000), reservoir: 200, cap: 4)
+        configuration.balance = balance
         var engine = ResamplingEngine(configuration: configuration)
         var stream = TestStream(seed: 17, dimension: 4, minorityShare: 30)
         var batch = SyntheticBatch(dimension: 4)
@@ -174,7 +180,9 @@ struct ResamplingEngineTests {
     /// evicted event, and once every minority event has left the window no synthetic sample
     /// counts any more.
     @Test func creditsExpireWithTheirSeeds() throws {
-        var engine = ResamplingEngine(configuration: Self.configuration(k: 3, window: .events(100), reservoir: 50))
+        var configuration = Self.configuration(k: 3, window: .events(100), reservoir: 50)
+        configuration.balance = .window
+        var engine = ResamplingEngine(configuration: configuration)
         var batch = SyntheticBatch(dimension: 4)
         var stream = TestStream(seed: 2, dimension: 4, minorityShare: 0)
         for i in 0..<60 {
@@ -208,6 +216,7 @@ struct ResamplingEngineTests {
     @Test func minorityClassesAreBalancedIndependently() throws {
         var configuration = Self.configuration(window: .events(10_000), reservoir: 500, minority: ["a", "b"])
         configuration.ratio = 0.5
+        configuration.balance = .window
         var engine = ResamplingEngine(configuration: configuration)
         var batch = SyntheticBatch(dimension: 4)
         var random = TestRandom(4)

@@ -198,9 +198,17 @@ struct CodecJSONConformanceTests {
             Issue.record("accepted")
             return
         }
-        #expect(label.reason == .unknownLabel)
+        #expect(label.reason == .labelTooLong)
         #expect(label.message.utf8.count < 200)
         #expect(!label.message.unicodeScalars.contains { $0.value < 0x20 })
+        guard case .failure(let escape) = Self.decode(
+            "{\"id\":\"a\",\"label\":\"\\u001b[31m\\u202e\",\"features\":[1]}", validation: EventValidation(labels: ["x"]))
+        else {
+            Issue.record("accepted")
+            return
+        }
+        #expect(escape.reason == .invalidLabel)
+        #expect(!escape.message.unicodeScalars.contains { $0.value < 0x20 || $0.value > 0x7E }, "\(escape.message.debugDescription)")
     }
 
     @Test("long labels are interned: the same label decodes to storage shared across events")
@@ -270,6 +278,49 @@ struct CodecJSONNumberTests {
                 #expect(Self.decodedFeature(text) == nil, "\(text)")
             }
             #expect(Self.decodedTs(text)?.bitPattern == expectedDouble.bitPattern, "\(text)")
+        }
+    }
+
+    /// The 128-bit path: 17 to 20 significant digits with a decimal exponent within ±19, as
+    /// Python writes float32 values widened to double, and random ones around them.
+    @Test("long decimals convert like Float(String) and Double(String)", arguments: Array(0..<4 as Range<UInt64>))
+    func longDecimals(seed: UInt64) {
+        var rng = CodecTestRandom(seed: 0x1D0 + seed)
+        for n in 0..<5000 {
+            let text: String
+            if n % 2 == 0 {
+                // A float32 value printed as the shortest Double, as json.dumps does.
+                let value = Float(bitPattern: UInt32.random(in: 0x3000_0000...0x4F00_0000, using: &rng))
+                text = (Bool.random(using: &rng) ? "-" : "") + Double(value).description
+            } else {
+                let digits = Int.random(in: 15...20, using: &rng)
+                var mantissa = String(Int.random(in: 1...9, using: &rng))
+                for _ in 1..<digits { mantissa += String(Int.random(in: 0...9, using: &rng)) }
+                let point = Int.random(in: 1...digits, using: &rng)
+                let body = point == digits ? mantissa : String(mantissa.prefix(point)) + "." + mantissa.dropFirst(point)
+                text = body + (Bool.random(using: &rng) ? "e\(Int.random(in: -25...5, using: &rng))" : "")
+            }
+            guard let expectedFloat = Float(text), let expectedDouble = Double(text) else { continue }
+            if expectedFloat.isFinite {
+                #expect(Self.decodedFeature(text)?.bitPattern == expectedFloat.bitPattern, "\(text)")
+            }
+            #expect(Self.decodedTs(text)?.bitPattern == expectedDouble.bitPattern, "\(text)")
+        }
+    }
+
+    @Test("the exact 128-bit rounding at Float and Double midpoints")
+    func exactRounding() {
+        // 16777217 is the midpoint between two Floats; one more unit in the 19th digit is not.
+        let cases: [(String, Float)] = [
+            ("16777217.000000000", 16_777_216), ("16777217.00000000001", 16_777_218), ("16777219.000000000", 16_777_220),
+            ("0.30000001192092896", 0.3), ("1.00000005960464477539", 1), ("1.0000000596046448", 1.0000001),
+        ]
+        for (text, expected) in cases {
+            #expect(Self.decodedFeature(text)?.bitPattern == expected.bitPattern, "\(text)")
+            #expect(Self.decodedFeature(text)?.bitPattern == Float(text)?.bitPattern, "\(text)")
+        }
+        for text in ["9007199254740993", "9007199254740993.0000", "9007199254740993.0001", "9007199254740995", "1.7976931348623157e19"] {
+            #expect(Self.decodedTs(text)?.bitPattern == Double(text)?.bitPattern, "\(text)")
         }
     }
 

@@ -53,7 +53,10 @@ enum RandomEvents {
         -.leastNonzeroMagnitude, .leastNormalMagnitude, .ulpOfOne, Float(bitPattern: 7), 3.4028235e38, 16_777_216, 0.1, 1e10, 1e-10,
     ]
 
-    static func string(_ rng: inout CodecTestRandom, max: Int = 6) -> String {
+    /// The pieces a label may hold: no control, bidi or line-separator characters.
+    static let labelPieces = pieces.filter { EventValidation.forbiddenCharacter(in: $0) == nil }
+
+    static func string(_ rng: inout CodecTestRandom, max: Int = 6, from pieces: [String] = pieces) -> String {
         (0..<Int.random(in: 1...max, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
     }
 
@@ -88,7 +91,7 @@ enum RandomEvents {
         if Bool.random(using: &rng) {
             event.seq = Bool.random(using: &rng) ? UInt64.random(in: 0...1000, using: &rng) : .max - UInt64.random(in: 0...3, using: &rng)
         }
-        event.label = Bool.random(using: &rng) ? String(Int.random(in: -20...20, using: &rng)) : string(&rng, max: 3)
+        event.label = Bool.random(using: &rng) ? String(Int.random(in: -20...20, using: &rng)) : string(&rng, max: 3, from: labelPieces)
         let count = dimension ?? Int.random(in: 1...40, using: &rng)
         for _ in 0..<count { event.features.append(float(&rng)) }
         for _ in 0..<Int.random(in: 0...3, using: &rng) {

@@ -1,5 +1,6 @@
 import Foundation
 import StreamSMOTEService
+import ZeroMQ
 import Testing
 
 @Suite("Daemon under bad input", .serialized)
@@ -91,5 +92,47 @@ struct DaemonBadInputTests {
             }
             #expect(lost == 4)
         })
+    }
+}
+
+extension DaemonBadInputTests {
+    @Test("rejected messages are republished on --dead-letter exactly as received, every frame, in order")
+    func deadLetters() async throws {
+        let context = try Context()
+        let bad: [[[UInt8]]] = [
+            [Array("tx".utf8), Array("not json".utf8)],
+            [Array("tx".utf8), Array("a".utf8), Array("third frame".utf8)],
+            [Array("only-a-topic".utf8)],
+            [Array("tx".utf8), Array(#"{"id":"x","label":"legit","features":[1,2,3]}"#.utf8)],
+        ]
+        let deadLetterPort = try DaemonEdgeLossTests.freePort()
+        let received = try await withDaemon({ settings in
+            settings.input.dimension = 4
+            settings.output.deadLetter = "tcp://127.0.0.1:\(deadLetterPort)"
+        }, scenario: { publisher, _ in
+            let dead = try Socket(context, type: .sub)
+            try dead.subscribe("")
+            try dead.set(.receiveTimeout(milliseconds: 10_000))
+            // The dead-letter socket is an XPUB too: probe until the subscription is in, with
+            // a message that is itself rejected (and so comes back on the dead letter).
+            try dead.connect("tcp://127.0.0.1:\(deadLetterPort)")
+            try dead.set(.receiveTimeout(milliseconds: 200))
+            let probe: [[UInt8]] = [Array("probe".utf8), Array("?".utf8)]
+            var probed = false
+            for _ in 0..<100 where !probed {
+                try publisher.send(frames: probe)
+                while let frames = try dead.receiveMultipart() { if frames == probe { probed = true } }
+            }
+            guard probed else { throw TestFailure("the dead letter never delivered the probe") }
+            try dead.set(.receiveTimeout(milliseconds: 5_000))
+            for frames in bad { try publisher.send(frames: frames) }
+            var got: [[[UInt8]]] = []
+            while got.count < bad.count, let frames = try dead.receiveMultipart() {
+                if frames != probe { got.append(frames) }
+            }
+            dead.close()
+            return got
+        })
+        #expect(received == bad)
     }
 }

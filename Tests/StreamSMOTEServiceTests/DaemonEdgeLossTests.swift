@@ -22,7 +22,9 @@ struct DaemonEdgeLossTests {
     /// fast as it can, and closes right after the last send. What is still in its own queue
     /// when its LINGER runs out is the publisher's loss, not the daemon's: LINGER is two
     /// minutes, so that a debug build on a loaded machine is not what is measured.
-    static func publishAndLeave(_ payloads: [[UInt8]], endpoint: String? = nil, bound: Rendezvous<String>) throws {
+    static func publishAndLeave(
+        _ payloads: [[UInt8]], endpoint: String? = nil, bound: Rendezvous<String>, go: Rendezvous<Bool>
+    ) throws {
         // Released at the end: zmq_ctx_term then waits for LINGER, as a process exiting does.
         let context = try Context()
         let socket = try Socket(context, type: .xpub)
@@ -33,6 +35,7 @@ struct DaemonEdgeLossTests {
         guard let subscription = try socket.receiveMultipart(), subscription.first?.first == 1 else {
             throw TestFailure("the daemon never subscribed")
         }
+        _ = try go.wait()
         let topic = Array("tx".utf8)
         for payload in payloads {
             _ = try socket.send(multipart: [topic, payload])
@@ -45,8 +48,9 @@ struct DaemonEdgeLossTests {
         let count = 300_000
         let payloads = Self.burst(prefix: "b", count: count)
         let bound = Rendezvous<String>()
+        let go = Rendezvous<Bool>()
         async let published: Void = SocketThread.run(name: "test-publisher") {
-            try Self.publishAndLeave(payloads, bound: bound)
+            try Self.publishAndLeave(payloads, bound: bound, go: go)
         }
         let harness = try await DaemonHarness({ settings in
             settings.engine.minorityLabels = ["fraud"]
@@ -56,6 +60,8 @@ struct DaemonEdgeLossTests {
         }, input: try await bound.value())
         let received = try await SocketThread.run(name: "test-output") {
             let subscriber = try OutputSubscriber(harness.context, endpoint: harness.output, topics: ["real."])
+            try subscriber.awaitRegistered(metrics: harness.metrics)
+            go.put(true)
             return try subscriber.countReal(expected: count)
         }
         try await published
@@ -68,6 +74,54 @@ struct DaemonEdgeLossTests {
 }
 
 extension DaemonEdgeLossTests {
+    @Test("two burst-then-close publishers, one after the other on the same endpoint: every event of both arrives, no seq gap")
+    func twoPublishersInTurn() async throws {
+        let perPublisher = 100_000
+        let first = Self.burst(prefix: "p1", count: perPublisher)
+        let second = Self.burst(prefix: "p2", count: perPublisher, firstSeq: UInt64(perPublisher) + 1)
+        // A fixed port, taken from a wildcard bind and released, so both publishers bind it.
+        let port = try Self.freePort()
+        let endpoint = "tcp://127.0.0.1:\(port)"
+        let bound = Rendezvous<String>()
+        let go = Rendezvous<Bool>()
+        let harness = try await DaemonHarness({ settings in
+            settings.engine.minorityLabels = ["fraud"]
+            settings.engine.ratio = 0.5
+            settings.output.forwardReal = true
+        }, input: endpoint)
+        async let published: Void = SocketThread.run(name: "test-publishers") {
+            try Self.publishAndLeave(first, endpoint: endpoint, bound: bound, go: go)
+            // The second binds as soon as the first has closed; the daemon's socket connects
+            // to it on its own once the first connection is gone.
+            let again = Rendezvous<Bool>()
+            again.put(true)
+            try Self.publishAndLeave(second, endpoint: endpoint, bound: Rendezvous<String>(), go: again)
+        }
+        _ = try await bound.value()
+        let received = try await SocketThread.run(name: "test-output") {
+            let subscriber = try OutputSubscriber(harness.context, endpoint: harness.output, topics: ["real."])
+            try subscriber.awaitRegistered(metrics: harness.metrics)
+            go.put(true)
+            return try subscriber.countReal(expected: 2 * perPublisher)
+        }
+        try await published
+        let exposition = try httpGet(try #require(harness.metrics), "/metrics")
+        try await harness.stop()
+        #expect(received.count == 2 * perPublisher, "forwarded \(received.count) of \(2 * perPublisher)")
+        #expect(received.distinct == received.count, "duplicates")
+        #expect(metricValue(exposition, "streamsmote_messages_lost_total") == 0)
+        #expect(metricValue(exposition, "streamsmote_sequence_resets_total") == 0)
+    }
+
+    static func freePort() throws -> Int {
+        let context = try Context()
+        let socket = try Socket(context, type: .pub)
+        defer { socket.close() }
+        let endpoint = try socket.bind("tcp://127.0.0.1:*")
+        return Int(endpoint.split(separator: ":").last!)!
+    }
+
+
     @Test("a frame over the hard limit ends that connection; the daemon counts it as oversize, connects again, and the stream continues")
     func oversizeFrameReconnects() async throws {
         var feed = SyntheticFeed(seed: 5)
@@ -152,5 +206,36 @@ struct DroppedPeerWatchTests {
         watch.disconnected("tcp://b:2", now: 8)
         #expect(watch.inputDrained(now: 12) == [.reconnect(endpoint: "tcp://a:1", failedHandshake: true)])
         #expect(watch.inputDrained(now: 18) == [.reconnect(endpoint: "tcp://b:2", failedHandshake: false)])
+    }
+}
+
+@Suite("seq tracking and topic names")
+struct SequenceAndTopicTests {
+    func record(_ tracker: inout SequenceTracker, _ topic: String, _ seq: UInt64) -> SequenceTracker.Outcome {
+        Array(topic.utf8).withUnsafeBytes { tracker.record(topic: $0, seq: seq) }
+    }
+
+    @Test("gaps count lost messages per topic; a jump beyond 2^32 or backwards is a reset, never billions of losses")
+    func gapsAndResets() {
+        var tracker = SequenceTracker()
+        #expect(record(&tracker, "a", 1) == .init())
+        #expect(record(&tracker, "b", 10) == .init())
+        #expect(record(&tracker, "a", 5) == .init(lost: 3))
+        #expect(record(&tracker, "a", .max) == .init(reset: true))
+        #expect(record(&tracker, "a", 5) == .init(reset: true))
+        #expect(record(&tracker, "a", 6) == .init())
+        #expect(record(&tracker, "b", 10 + SequenceTracker.maximumGap + 1) == .init(lost: SequenceTracker.maximumGap))
+        var restored = SequenceTracker(restoring: tracker.entries)
+        #expect(record(&restored, "a", 9) == .init(lost: 2))
+    }
+
+    @Test("labels become one escaped topic token")
+    func topicTokens() {
+        #expect(TopicName.token("fraud") == "fraud")
+        #expect(TopicName.token("Card_fraud-2") == "Card_fraud-2")
+        #expect(TopicName.token("a.b") == "a%2Eb")
+        #expect(TopicName.token("100%") == "100%25")
+        #expect(TopicName.token("é x") == "%C3%A9%20x")
+        #expect(TopicName.token("a\u{0}\n") == "a%00%0A")
     }
 }

@@ -116,3 +116,94 @@ struct DaemonStateTests {
         #expect(names.contains { $0.hasPrefix("snapshot.bin.discarded-") })
     }
 }
+
+extension DaemonStateTests {
+    @Test("a second daemon on the same --state refuses to start and names the holder; the lock goes with the first")
+    func stateIsLocked() async throws {
+        let directory = Self.temporaryDirectory()
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        var settings = DaemonConfiguration()
+        settings.input.subscribe = ["tcp://127.0.0.1:1"]
+        settings.output.publish = "tcp://127.0.0.1:*"
+        settings.service.state = directory
+        let ready = AsyncStream<Daemon.Endpoints>.makeStream()
+        let first = Task { [settings] in try await Daemon(configuration: settings, logger: logger) { ready.continuation.yield($0) }.run() }
+        var iterator = ready.stream.makeAsyncIterator()
+        #expect(await iterator.next() != nil)
+        do {
+            try await Daemon(configuration: settings, logger: logger).run()
+            Issue.record("a second daemon started on the same state directory")
+        } catch let error as ServiceError {
+            #expect(error.code == .state)
+            #expect(error.message.contains("in use by pid \(getpid())"), "\(error.message)")
+        }
+        first.cancel()
+        try await first.value
+        // Once the first has stopped, the directory is free again.
+        let again = AsyncStream<Daemon.Endpoints>.makeStream()
+        let second = Task { [settings] in try await Daemon(configuration: settings, logger: logger) { again.continuation.yield($0) }.run() }
+        var next = again.stream.makeAsyncIterator()
+        #expect(await next.next() != nil)
+        second.cancel()
+        try await second.value
+    }
+
+    @Test("a --state directory that cannot be written is refused at start, not at the first snapshot")
+    func unwritableStateIsRefused() async throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        var settings = DaemonConfiguration()
+        settings.input.subscribe = ["tcp://127.0.0.1:1"]
+        settings.output.publish = "tcp://127.0.0.1:*"
+        // A path below a regular file can never be created, whoever runs the test (root
+        // ignores directory permissions, so chmod would not do).
+        let file = Self.temporaryDirectory() + "-file"
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+        settings.service.state = file + "/state"
+        do {
+            try await Daemon(configuration: settings, logger: logger).run()
+            Issue.record("the daemon started on an unwritable state directory")
+        } catch let error as ServiceError {
+            #expect(error.code == .state)
+            #expect(error.message.contains("cannot create the state directory"), "\(error.message)")
+        }
+    }
+}
+
+extension DaemonStateTests {
+    @Test("a final snapshot that cannot be written makes the daemon end with an error, not success")
+    func failedFinalSnapshotIsAnError() async throws {
+        var feed = SyntheticFeed(seed: 8)
+        let events = (0..<200).map { feed.next(index: $0) }
+        let directory = Self.temporaryDirectory()
+        let outcome = await Result(catching: {
+            _ = try await withDaemon({ settings in
+                Self.configure(&settings)
+                settings.service.state = directory
+                settings.output.forwardReal = true
+            }, scenario: { publisher, subscriber in
+                for event in events {
+                    try publisher.send(topic: "tx", payload: jsonEvent(id: event.id, label: event.label, features: event.features))
+                }
+                return try subscriber.collect { $0.filter { $0.0.hasPrefix("real.") }.count == events.count }.count
+            }, afterwards: { _ in
+                // The disk goes away under the daemon: its directory becomes a plain file.
+                try FileManager.default.removeItem(atPath: directory)
+                try Data("not a directory".utf8).write(to: URL(fileURLWithPath: directory))
+            })
+        })
+        guard case .failure(let error) = outcome, let error = error as? ServiceError else {
+            Issue.record("the daemon reported success: \(outcome)")
+            return
+        }
+        #expect(error.code == .state)
+        #expect(error.message.contains("final snapshot"))
+    }
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}

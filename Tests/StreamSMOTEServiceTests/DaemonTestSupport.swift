@@ -22,6 +22,8 @@ final class DaemonHarness: Sendable {
         var settings = DaemonConfiguration()
         settings.input.subscribe = [input]
         settings.output.publish = "tcp://127.0.0.1:*"
+        // Metrics tell the tests when the daemon has registered a subscriber.
+        settings.service.metrics = "127.0.0.1:0"
         configure(&settings)
         var logger = Logger(label: "test.daemon")
         logger.logLevel = .error
@@ -96,9 +98,20 @@ final class OutputSubscriber {
         try socket.connect(endpoint)
         guard try monitor.next(timeout: 10_000) != nil else { throw TestFailure("no handshake with \(endpoint)") }
         monitor.close()
-        // The subscription follows the handshake on the same connection; give the daemon's
-        // I/O thread a moment to register it.
-        usleep(100_000)
+    }
+
+    /// Waits until the daemon serving `metrics` counts at least `subscriptions` on its
+    /// output: the subscription follows the handshake, and what is published before the
+    /// daemon has registered it goes nowhere.
+    func awaitRegistered(metrics: String?, subscriptions: Double = 1) throws {
+        guard let metrics else { throw TestFailure("the daemon serves no metrics to wait on") }
+        for _ in 0..<600 {
+            if let held = metricValue(try httpGet(metrics, "/metrics"), "streamsmote_output_subscriptions"), held >= subscriptions {
+                return
+            }
+            usleep(50_000)
+        }
+        throw TestFailure("the daemon never registered the subscription")
     }
 
     /// Receives until `done` says so or nothing arrives for `quietMilliseconds`.
@@ -201,9 +214,10 @@ final class Rendezvous<Value: Sendable>: Sendable {
         signal.signal()
     }
 
-    /// Blocks the calling (socket) thread until a value is there (a minute at most).
-    func wait() throws -> Value {
-        guard signal.wait(timeout: .now() + 60) == .success else { throw TestFailure("timed out waiting for a rendezvous") }
+    /// Blocks the calling (socket) thread until a value is there (a minute at most, unless
+    /// told otherwise).
+    func wait(seconds: Int = 60) throws -> Value {
+        guard signal.wait(timeout: .now() + .seconds(seconds)) == .success else { throw TestFailure("timed out waiting for a rendezvous") }
         return value.withLock { $0! }
     }
 
@@ -226,11 +240,13 @@ func withDaemon<T: Sendable>(
 ) async throws -> T {
     let context = try Context()
     let input = Rendezvous<String>()
-    let output = Rendezvous<String>()
+    let output = Rendezvous<Daemon.Endpoints>()
     async let result = SocketThread.run(name: "test-scenario") { () throws -> T in
         let publisher = try FeedPublisher(context)
         input.put(publisher.endpoint)
-        let subscriber = try OutputSubscriber(context, endpoint: try output.wait())
+        let endpoints = try output.wait()
+        let subscriber = try OutputSubscriber(context, endpoint: endpoints.publish)
+        try subscriber.awaitRegistered(metrics: endpoints.metrics)
         try publisher.awaitSubscriber()
         return try scenario(publisher, subscriber)
     }
@@ -238,11 +254,11 @@ func withDaemon<T: Sendable>(
     do {
         harness = try await DaemonHarness(configure, input: try await input.value())
     } catch {
-        output.put("tcp://127.0.0.1:1")  // unblocks the scenario, which then fails its handshake
+        output.put(Daemon.Endpoints(publish: "tcp://127.0.0.1:1", metrics: nil))  // unblocks the scenario, which then fails
         _ = try? await result
         throw error
     }
-    output.put(harness.output)
+    output.put(Daemon.Endpoints(publish: harness.output, metrics: harness.metrics))
     let value = try await result
     try await afterwards(harness)
     try await harness.stop()

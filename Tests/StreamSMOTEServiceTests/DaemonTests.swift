@@ -1,4 +1,5 @@
 import Foundation
+import StreamSMOTECore
 import StreamSMOTEService
 import Testing
 
@@ -36,8 +37,10 @@ struct DaemonTests {
         return (0..<count).map { feed.next(index: $0) }
     }
 
-    @Test("the windowed ratio reaches --ratio, provenance points into the window, --forward-real delivers each real event once")
-    func balanceProvenanceAndForwarding() async throws {
+    @Test(
+        "the ratio reaches --ratio (stream: as emitted over the last window; window: real + live credits), provenance points into the window, --forward-real delivers each real event once",
+        arguments: BalanceMode.allCases)
+    func balanceProvenanceAndForwarding(balance: BalanceMode) async throws {
         let events = Self.feed(count: 4_000, seed: 11)
         let window = 1_000
         let messages = try await withDaemon({ settings in
@@ -48,6 +51,7 @@ struct DaemonTests {
             settings.engine.minorityLabels = ["fraud"]
             settings.output.forwardReal = true
             settings.engine.seed = 3
+            settings.engine.balance = balance
         }, scenario: { publisher, subscriber in
             for (n, event) in events.enumerated() {
                 try publisher.send(topic: "tx", payload: jsonEvent(id: event.id, label: event.label, features: event.features, seq: UInt64(n + 1)))
@@ -81,16 +85,19 @@ struct DaemonTests {
             }
         }
 
-        // The balance over the final window: real fraud + synthetic samples whose seeds are
-        // still in it ≈ 0.5 × legit. Without resampling the feed has about 0.11.
+        // The balance over the final window, without resampling about 0.11. Stream: what a
+        // trainer saw there, real fraud + synthetic samples emitted there, ≈ 0.5 × legit.
+        // Window (C-SMOTE's rule): real fraud + synthetic samples whose seeds are still in it.
         let last = events.suffix(window)
         let inWindow = Set(last.map(\.id))
         let legit = last.filter { $0.label == "legit" }.count
         let fraud = last.filter { $0.label == "fraud" }.count
-        let live = output.synthetic.filter { inWindow.contains($0.seed) }.count
-        let ratio = Double(fraud + live) / Double(legit)
+        let counted = balance == .stream
+            ? output.synthetic.filter { $0.afterReal - 1 >= events.count - window }.count
+            : output.synthetic.filter { inWindow.contains($0.seed) }.count
+        let ratio = Double(fraud + counted) / Double(legit)
         #expect(Double(fraud) / Double(legit) < 0.2)
-        #expect(abs(ratio - 0.5) < 0.02, "windowed ratio \(ratio)")
+        #expect(abs(ratio - 0.5) < (balance == .stream ? 0.05 : 0.02), "\(balance) ratio \(ratio)")
     }
 
     @Test("the same input with the same seed gives byte-identical synthetic output; another seed differs")

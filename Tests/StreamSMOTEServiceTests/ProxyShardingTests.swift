@@ -35,6 +35,7 @@ struct ProxyShardingTests {
         let events = (0..<1_200).map { feed.next(index: $0) }
         let context = try Context()
         let (outputA, outputB) = (shardA.output, shardB.output)
+        let (metricsA, metricsB) = (shardA.metrics, shardB.metrics)
         let received = try await SocketThread.run(name: "test-shards") { () throws -> [String: [(String, [UInt8])]] in
             // The publisher sees both daemons' subscriptions arrive through the proxy.
             let publisher = try Socket(context, type: .xpub)
@@ -42,6 +43,8 @@ struct ProxyShardingTests {
             try publisher.connect(frontend)
             let a = try OutputSubscriber(context, endpoint: outputA)
             let b = try OutputSubscriber(context, endpoint: outputB)
+            try a.awaitRegistered(metrics: metricsA)
+            try b.awaitRegistered(metrics: metricsB)
             try publisher.set(.receiveTimeout(milliseconds: 10_000))
             var subscriptions: Set<String> = []
             while subscriptions.count < 2, let frames = try publisher.receiveMultipart() {

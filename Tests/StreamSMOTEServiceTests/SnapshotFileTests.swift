@@ -24,7 +24,7 @@ struct SnapshotFileTests {
         return engine
     }
 
-    @Test("a snapshot decodes to what was encoded, SMOTE-NC's categorical state included", arguments: [SMOTEVariant.smote, .smotenc, .borderline1])
+    @Test("a snapshot decodes to what was encoded, SMOTE-NC's categorical state included", arguments: SMOTEVariant.allCases)
     func roundTrip(variant: SMOTEVariant) throws {
         let engine = try Self.engine(variant: variant)
         let snapshot = DaemonSnapshot(
@@ -33,6 +33,9 @@ struct SnapshotFileTests {
         let decoded = try SnapshotFile.decode(bytes) { _ in engine.configuration }
         #expect(decoded == snapshot)
         if variant == .smotenc { #expect(decoded.engine.categoryValues.count == 2) }
+        if variant.needsMixedNeighborhood {
+            #expect(!decoded.engine.majorityIDs.isEmpty && decoded.engine.majorityIDs.allSatisfy { !$0.isEmpty })
+        }
         #expect(try ResamplingEngine(restoring: decoded.engine).snapshot() == snapshot.engine)
 
         var damaged = bytes

@@ -85,7 +85,7 @@ def interop():
         {"id": "tx-42", "ts": 1764403200.25, "seq": 42, "label": "fraud",
          "features": [f32(0.12), f32(-1.3), 5.0], "categories": ["5411", "FR"]},
         {"id": "tx-43", "label": 7, "features": [0.0, -0.0, 1.0]},
-        {"id": "caf\u00e9-\u2603-\U0001F600", "label": "l\u00e4bel \"quoted\"\n",
+        {"id": "caf\u00e9-\u2603-\U0001F600", "label": "l\u00e4bel \"quoted\" \\",
          "features": [f32(3.4e38), f32(1.2e-38), f32(1e-45), -f32(3.4e38)], "categories": []},
         {"id": "syn-1", "ts": 0.0, "seq": 18446744073709551615, "label": "fraud",
          "features": [f32(0.5)], "synthetic": True,
@@ -237,6 +237,22 @@ def hostile():
     j("nonfinite-ts-nan.json", json.dumps(body(ts=float("nan"))))
     j("nonfinite-origin-gap.json", json.dumps(body(synthetic=True, origin={"seed": "a", "neighbor": "b", "gap": float("inf")})))
     j("nonfinite-before-feature-count.json", json.dumps(body(features=[float("nan"), 1.0])))
+    # ids and labels: lengths (defaults 256 and 64 bytes) and characters
+    j("id-too-long.json", json.dumps(body(id="i" * 257)))
+    j("id-too-long-multibyte.json", json.dumps(body(id="\u00e9" * 129), ensure_ascii=False))
+    j("id-too-long-origin-seed.json", json.dumps(body(synthetic=True, origin={"seed": "s" * 300, "neighbor": "b", "gap": 0.5})))
+    j("id-too-long-before-nonfinite.json", json.dumps(body(id="i" * 300, features=[float("nan"), 1.0, 2.0, 3.0])))
+    j("label-too-long.json", json.dumps(body(label="l" * 65)))
+    j("label-too-long-integer.json", valid.replace('"fraud"', "9" * 65))
+    j("label-too-long-before-invalid.json", json.dumps(body(label="\u202e" * 22)))
+    j("invalid-label-nul.json", json.dumps(body(label="fr\u0000aud")))
+    j("invalid-label-newline.json", json.dumps(body(label="fraud\n")))
+    j("invalid-label-escape-sequence.json", json.dumps(body(label="\u001b[31mfraud")))
+    j("invalid-label-del.json", json.dumps(body(label="fraud\u007f")))
+    j("invalid-label-c1-next-line.json", json.dumps(body(label="fraud\u0085")))
+    j("invalid-label-right-to-left-override.json", json.dumps(body(label="fr\u202eaud")))
+    j("invalid-label-isolate.json", json.dumps(body(label="\u2066fraud\u2069"), ensure_ascii=False))
+    j("invalid-label-line-separator.json", json.dumps(body(label="fraud\u2028")))
     # feature count (stream dimension 4)
     j("feature-count-3-of-4.json", json.dumps(body(features=[1.0, 2.0, 3.0])))
     j("feature-count-5-of-4.json", json.dumps(body(features=[1.0, 2.0, 3.0, 4.0, 5.0])))
@@ -294,6 +310,14 @@ def hostile():
     p("nonfinite-nan.pb", msg(features=[float("nan"), 1.0, 2.0, 3.0]))
     p("nonfinite-infinity.pb", msg(features=[1.0, float("inf"), 2.0, 3.0]))
     p("nonfinite-ts.pb", msg(ts=float("-inf")))
+    p("id-too-long.pb", msg(id="i" * 257))
+    long_neighbor = pb.Event.FromString(msg(synthetic=True))
+    long_neighbor.origin.seed, long_neighbor.origin.neighbor, long_neighbor.origin.gap = "a", "n" * 257, 0.5
+    p("id-too-long-origin-neighbor.pb", long_neighbor.SerializeToString())
+    p("label-too-long.pb", msg(label="l" * 65))
+    p("invalid-label-nul.pb", msg(label="fr\u0000aud"))
+    p("invalid-label-right-to-left-override.pb", msg(label="fr\u202eaud"))
+    p("invalid-label-c1.pb", msg(label="fraud\u009b"))
     p("feature-count-3-of-4.pb", msg(features=[1.0, 2.0, 3.0]))
     p("feature-count-5-of-4.pb", msg(features=[1.0, 2.0, 3.0, 4.0, 5.0]))
     p("unknown-label.pb", msg(label="7"))

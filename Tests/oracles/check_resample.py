@@ -14,7 +14,10 @@ classes, per-feature weights) it checks that:
      provenance (seed, neighbour, gap) reproduces it;
   4. the real rows are copied verbatim, the `synthetic` column is right;
   5. the same seed gives byte-identical files, another seed a different file;
-  6. bad rows fail with a message naming the line.
+  6. every index strategy (one insert per row, a k-d tree, blocked distance rows; hidden
+     `--index-strategy`) gives the same bytes and neighbour lists, on data sets large enough
+     (hundreds of minority rows) that the default builds them in bulk;
+  7. bad rows fail with a message naming the line.
 Exits non-zero on any disagreement, with a closing summary.
 """
 import collections
@@ -88,6 +91,23 @@ def dataset(name, rng):
         X = np.vstack([rng.normal(0, 1, (300, d)), rng.normal(1, 1, (50, d))])
         y = ["neg"] * 300 + ["pos"] * 50
         return X.astype(np.float32), y, dict(k=4, ratio=0.9, weights=[1.0, 0.5, 2.0, 1.0, 0.0])
+    # Large enough (at least 256 minority rows) that the graphs are built in bulk: through a
+    # k-d tree (up to 5 features) or blocked distance rows (more).
+    if name == "bulk-tree":
+        n_maj, n_min, d = 1500, 600, 4
+        X = np.vstack([rng.normal(0, 1, (n_maj, d)), rng.normal(1.0, 0.8, (n_min, d))])
+        y = ["ok"] * n_maj + ["fraud"] * n_min
+        return X.astype(np.float32), y, dict(k=5, ratio=1.0, weights=None)
+    if name == "bulk-grid-ties":
+        n_maj, n_min, d = 900, 400, 3
+        X = np.vstack([rng.integers(0, 5, (n_maj, d)), rng.integers(0, 4, (n_min, d))])
+        y = ["0"] * n_maj + ["1"] * n_min
+        return X.astype(np.float32), y, dict(k=4, ratio=0.7, weights=None)
+    if name == "bulk-blocked":
+        n_maj, n_min, d = 900, 350, 40
+        X = np.vstack([rng.normal(0, 1, (n_maj, d)), rng.normal(0.5, 1, (n_min, d))])
+        y = ["neg"] * n_maj + ["pos"] * n_min
+        return X.astype(np.float32), y, dict(k=5, ratio=0.8, weights=[1.0 + (j % 3) * 0.5 for j in range(d)])
     raise ValueError(name)
 
 
@@ -217,6 +237,21 @@ def check_dataset(name, rng, workdir, use_ids):
         first, second, third = a.read(), b.read(), o.read()
     check(first == second, f"{name}: two runs with one seed differ")
     check(len(synthetic) == 0 or first != third, f"{name}: seeds 7 and 8 give the same output")
+
+    # 6. the graphs built in bulk (k-d tree, blocked rows) are the graphs built by one insert
+    #    per row: every index strategy gives the same bytes and the same neighbour lists.
+    dump_at = args.index("--dump-neighbors") + 1
+    with open(dump, "rb") as f:
+        first_dump = f.read()
+    for strategy in ["scan", "kd-tree", "blocked"]:
+        path = os.path.join(workdir, f"{name}.{strategy}.csv")
+        path_dump = os.path.join(workdir, f"{name}.{strategy}.nb.csv")
+        changed = [*args[:2], path, *args[3:dump_at], path_dump, *args[dump_at + 1:], "--index-strategy", strategy]
+        proc = run(changed)
+        check(proc.returncode == 0, f"{name}: --index-strategy {strategy} exited {proc.returncode}")
+        with open(path, "rb") as a, open(path_dump, "rb") as b:
+            check(a.read() == first, f"{name}: --index-strategy {strategy} changes the output")
+            check(b.read() == first_dump, f"{name}: --index-strategy {strategy} changes the neighbour lists")
     print(f"  {name}: {len(y)} rows, {len(minority)} minority class(es), {len(synthetic)} synthetic, "
           f"neighbour lists {len(dumped)}, counts {dict(ours)}")
 
@@ -242,7 +277,8 @@ def check_bad_input(workdir):
 def main():
     rng = np.random.default_rng(20261129)
     with tempfile.TemporaryDirectory() as workdir:
-        for name, use_ids in [("blobs", False), ("grid-ties", True), ("three-classes", False), ("weighted", False)]:
+        for name, use_ids in [("blobs", False), ("grid-ties", True), ("three-classes", False), ("weighted", False),
+                              ("bulk-tree", False), ("bulk-grid-ties", True), ("bulk-blocked", False)]:
             check_dataset(name, rng, workdir, use_ids)
         check_bad_input(workdir)
     status = "OK" if not failures else "FAILED"

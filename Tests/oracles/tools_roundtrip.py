@@ -27,13 +27,16 @@ def check(ok, what):
 
 
 def tap_while(replay_args, count, port):
-    """Starts tap on `port`, then replay with `replay_args`; returns tap's JSON lines and replay's output."""
+    """Starts tap on `port`, then replay with `replay_args`; returns tap's JSON lines and replay's output.
+
+    No sleep makes delivery work: replay waits for tap's subscription (--wait-subscribers 1 is
+    its default when it ends by itself) and slows down for it rather than drop (XPUB_NODROP).
+    """
     output = os.path.join(work, f"tap-{port}.jsonl")
     tap = subprocess.Popen([BINARY, "tap", "--sub", f"tcp://127.0.0.1:{port}", "--count", str(count),
                             "--duration", "30", "--output", output], stdout=subprocess.PIPE, text=True)
-    time.sleep(0.3)
-    replay = subprocess.run([BINARY, "replay", *replay_args, "--pub", f"tcp://127.0.0.1:{port}", "--warmup", "1",
-                             "--quiet"], capture_output=True, text=True, timeout=60)
+    replay = subprocess.run([BINARY, "replay", *replay_args, "--pub", f"tcp://127.0.0.1:{port}", "--quiet"],
+                            capture_output=True, text=True, timeout=60)
     tap_out = tap.communicate(timeout=60)[0]
     lines = [json.loads(line) for line in open(output)] if os.path.exists(output) else []
     return lines, replay, tap, tap_out

@@ -13,8 +13,10 @@
 public struct EngineSnapshot: Sendable, Equatable {
     /// The configuration the engine ran with; a restore requires the same.
     public var configuration: EngineConfiguration
-    /// Labels by class index, in registration order.
+    /// Labels by class index; a free slot holds "" and is listed in ``freeClasses``.
     public var labels: [String]
+    /// The free class slots (never the last one: the table ends with a class in use).
+    public var freeClasses: [Int32] = []
     /// The serial of the oldest window entry.
     public var oldestSerial: UInt64
     /// The newest event time seen.
@@ -28,9 +30,10 @@ public struct EngineSnapshot: Sendable, Equatable {
     public var reservoirSerials: [[UInt64]]
     public var reservoirIDs: [[String]]
     public var reservoirFeatures: [[Float]]
-    /// The majority sample's members in their sampling order: serials and features.
+    /// The majority sample's members in their sampling order: serials, features and ids.
     public var majoritySerials: [UInt64]
     public var majorityFeatures: [Float]
+    public var majorityIDs: [String] = []
     /// Synthetic samples emitted per class since the engine first started.
     public var emitted: [Int]
     /// Both generators.
@@ -42,19 +45,42 @@ public struct EngineSnapshot: Sendable, Equatable {
     public var reservoirCategoryCodes: [[Int32]] = []
     public var reservoirPenalties: [Float] = []
     public var reservoirStatistics: [(count: Int, means: [Double], squaredDeviations: [Double])] = []
+    /// Stream balance: the credit records, oldest first (the triggering event's serial, the
+    /// class, the count), each class's quota (by class slot, bit for bit), and the reservoir
+    /// served first in the next round.
+    public var creditSerials: [UInt64] = []
+    public var creditClasses: [Int32] = []
+    public var creditCounts: [Int32] = []
+    public var quotas: [Double] = []
+    public var nextTurn: Int = 0
+    /// Seed rotation (``SeedSelection/rotate``), per reservoir: SMOTE and SMOTE-NC, its
+    /// members' window serials in rotation order and how many are still unused this round
+    /// (empty without a rotation); Borderline-SMOTE and ADASYN, per member (oldest first) its
+    /// position in its neighbourhood bucket and the seed tickets it used this round (empty
+    /// without counted neighbours).
+    public var rotationSerials: [[UInt64]] = []
+    public var rotationUnused: [Int] = []
+    public var seedPositions: [[Int32]] = []
+    public var seedTickets: [[Int32]] = []
 
     public static func == (lhs: EngineSnapshot, rhs: EngineSnapshot) -> Bool {
-        lhs.configuration == rhs.configuration && lhs.labels == rhs.labels && lhs.oldestSerial == rhs.oldestSerial
+        lhs.configuration == rhs.configuration && lhs.labels == rhs.labels && lhs.freeClasses == rhs.freeClasses
+            && lhs.oldestSerial == rhs.oldestSerial
             && lhs.watermark.bitPattern == rhs.watermark.bitPattern && lhs.entryClasses == rhs.entryClasses
             && lhs.entryTimestamps == rhs.entryTimestamps && lhs.entryCredits == rhs.entryCredits
             && lhs.reservoirSerials == rhs.reservoirSerials && lhs.reservoirIDs == rhs.reservoirIDs
             && lhs.reservoirFeatures == rhs.reservoirFeatures && lhs.majoritySerials == rhs.majoritySerials
-            && lhs.majorityFeatures == rhs.majorityFeatures && lhs.emitted == rhs.emitted && lhs.random == rhs.random
+            && lhs.majorityFeatures == rhs.majorityFeatures && lhs.majorityIDs == rhs.majorityIDs && lhs.emitted == rhs.emitted && lhs.random == rhs.random
             && lhs.categoryValues == rhs.categoryValues && lhs.reservoirCategoryCodes == rhs.reservoirCategoryCodes
             && lhs.reservoirPenalties == rhs.reservoirPenalties
             && lhs.reservoirStatistics.map(\.count) == rhs.reservoirStatistics.map(\.count)
             && lhs.reservoirStatistics.map(\.means) == rhs.reservoirStatistics.map(\.means)
             && lhs.reservoirStatistics.map(\.squaredDeviations) == rhs.reservoirStatistics.map(\.squaredDeviations)
+            && lhs.creditSerials == rhs.creditSerials && lhs.creditClasses == rhs.creditClasses
+            && lhs.creditCounts == rhs.creditCounts && lhs.quotas.map(\.bitPattern) == rhs.quotas.map(\.bitPattern)
+            && lhs.nextTurn == rhs.nextTurn && lhs.rotationSerials == rhs.rotationSerials
+            && lhs.rotationUnused == rhs.rotationUnused && lhs.seedPositions == rhs.seedPositions
+            && lhs.seedTickets == rhs.seedTickets
     }
 
     /// Creates a snapshot from its parts (the service layer's reader uses this).
@@ -107,9 +133,10 @@ extension ResamplingEngine {
             ids.append(i)
             features.append(f)
         }
-        var majoritySerials: [UInt64] = [], majorityFeatures: [Float] = []
+        var majoritySerials: [UInt64] = [], majorityFeatures: [Float] = [], majorityIDs: [String] = []
         for slot in majoritySample.members {
             majoritySerials.append(majoritySample.serial(of: Int(slot)))
+            majorityIDs.append(majoritySample.id(of: Int(slot)))
             majorityFeatures.append(contentsOf: majoritySample.points.row(Int(slot)))
         }
         var snapshot = EngineSnapshot(
@@ -119,7 +146,31 @@ extension ResamplingEngine {
             reservoirSerials: serials, reservoirIDs: ids, reservoirFeatures: features,
             majoritySerials: majoritySerials, majorityFeatures: majorityFeatures, emitted: Array(emitted),
             random: randomState)
-        if configuration.variant == .smotenc {
+        snapshot.majorityIDs = majorityIDs
+        snapshot.freeClasses = classFree.indices.filter { classFree[$0] }.map { Int32($0) }
+        for i in 0..<creditRecords.count {
+            snapshot.creditSerials.append(creditRecords[i].serial)
+            snapshot.creditClasses.append(creditRecords[i].classIndex)
+            snapshot.creditCounts.append(creditRecords[i].count)
+        }
+        snapshot.quotas = Array(quotas)
+        snapshot.nextTurn = nextTurn
+        for r in reservoirs.indices {
+            let reservoir = reservoirs[r]
+            snapshot.rotationSerials.append(reservoir.rotation.map { $0.slots.map { reservoir.serial(of: Int($0)) } } ?? [])
+            snapshot.rotationUnused.append(reservoir.rotation?.unused ?? 0)
+            var positions: [Int32] = [], tickets: [Int32] = []
+            if let neighborhood, neighborhood.width > 0 {
+                for offset in 0..<reservoir.count {
+                    let state = neighborhood.seedState(reservoir: r, slot: Int(reservoir.member(at: offset).slot))
+                    positions.append(state.position)
+                    tickets.append(state.ticketsUsed)
+                }
+            }
+            snapshot.seedPositions.append(positions)
+            snapshot.seedTickets.append(tickets)
+        }
+        if plan.categoricalCount > 0 {
             snapshot.categoryValues = categoryDictionaries.map { Array($0.values) }
             for reservoir in reservoirs {
                 let graph = reservoir.graph
@@ -143,13 +194,18 @@ extension ResamplingEngine {
     /// - Throws: ``SnapshotError`` when the snapshot is inconsistent (sizes, classes,
     ///   serials outside the window, non-finite features): it was damaged or not made by
     ///   this version, and nothing of it is used.
-    /// - Complexity: one graph insert per reservoir member, O(Σ n²·d).
+    /// - Complexity: one graph insert per reservoir member, each answered by a bulk index
+    ///   (``NeighborGraph/prepareInserts(_:workers:strategy:)``): about O(n log n·d) per
+    ///   reservoir in low dimensions, O(n²·d) with a smaller constant in high ones.
     public init(restoring snapshot: EngineSnapshot) throws(SnapshotError) {
         let configuration = snapshot.configuration
-        guard configuration.dimension > 0, configuration.k >= 1, configuration.ratio > 0,
-              configuration.reservoirCapacity >= 1 else { throw SnapshotError("invalid configuration") }
+        do {
+            try configuration.validate()
+        } catch {
+            throw SnapshotError("invalid configuration: \(error)")
+        }
         self.init(configuration: configuration)
-        let categorical = configuration.variant == .smotenc ? configuration.categoricalCount : 0
+        let categorical = plan.categoricalCount
         if categorical > 0 {
             guard snapshot.categoryValues.count == categorical,
                   snapshot.reservoirCategoryCodes.count == snapshot.reservoirSerials.count,
@@ -165,14 +221,22 @@ extension ResamplingEngine {
             }
         }
         let d = configuration.dimension
-        // Classes in their original order (configured minority labels come first either way).
-        guard snapshot.labels.count <= configuration.maxClasses,
-              Array(labels) == Array(snapshot.labels.prefix(labels.count)) else {
+        // Classes in their slots (configured minority labels come first either way); free
+        // slots are appended as placeholders and freed once the rest is restored.
+        let free = Set(snapshot.freeClasses.map(Int.init))
+        guard snapshot.labels.count - free.count <= configuration.maxClasses, free.count == snapshot.freeClasses.count,
+              Array(labels) == Array(snapshot.labels.prefix(labels.count)),
+              free.allSatisfy({ $0 >= labels.count && $0 < snapshot.labels.count - 1 && snapshot.labels[$0].isEmpty })
+        else {
             throw SnapshotError("class list does not match the configuration")
         }
-        for label in snapshot.labels.dropFirst(labels.count) {
-            guard classByLabel[label] == nil else { throw SnapshotError("label \(label) appears twice") }
-            registerClass(label)
+        for (c, label) in snapshot.labels.enumerated().dropFirst(labels.count) {
+            if free.contains(c) {
+                appendClass("", register: false, withReservoir: configuration.minorityLabels == nil)
+            } else {
+                guard classByLabel[label] == nil else { throw SnapshotError("label \(label) appears twice") }
+                appendClass(label, withReservoir: configuration.minorityLabels == nil)
+            }
         }
         let n = snapshot.entryClasses.count
         guard snapshot.entryTimestamps.count == n, snapshot.entryCredits.count == n else {
@@ -192,6 +256,25 @@ extension ResamplingEngine {
             liveSynthetic[Int(c)] += Int(entry.credits)
         }
         window.watermark = max(window.watermark, snapshot.watermark)
+        guard snapshot.creditClasses.count == snapshot.creditSerials.count,
+              snapshot.creditCounts.count == snapshot.creditSerials.count,
+              snapshot.creditSerials.isEmpty || configuration.balance == .stream,
+              snapshot.entryCredits.allSatisfy({ $0 == 0 }) || configuration.balance == .window
+        else { throw SnapshotError("credit records are inconsistent") }
+        var previousCredit = window.oldestSerial
+        for i in snapshot.creditSerials.indices {
+            let serial = snapshot.creditSerials[i], c = snapshot.creditClasses[i], count = snapshot.creditCounts[i]
+            guard window.contains(serial: serial), serial >= previousCredit, c >= 0, Int(c) < labels.count,
+                  !free.contains(Int(c)), count > 0 else { throw SnapshotError("credit record \(i) is invalid") }
+            previousCredit = serial
+            creditRecords.append(CreditRecord(serial: serial, classIndex: c, count: count))
+            liveSynthetic[Int(c)] += Int(count)
+        }
+        guard snapshot.quotas.count == labels.count, snapshot.nextTurn >= 0,
+              snapshot.quotas.allSatisfy({ $0 >= 0 && $0 <= Double(configuration.effectiveMaxSyntheticPerEvent) })
+        else { throw SnapshotError("balance quotas are inconsistent") }
+        quotas = ContiguousArray(snapshot.quotas)
+        nextTurn = snapshot.nextTurn
 
         guard snapshot.reservoirSerials.count == reservoirs.count, snapshot.reservoirIDs.count == reservoirs.count,
               snapshot.reservoirFeatures.count == reservoirs.count else {
@@ -203,7 +286,11 @@ extension ResamplingEngine {
                   serials.count <= configuration.reservoirCapacity else {
                 throw SnapshotError("reservoir \(r) arrays differ in length")
             }
-            guard rows.allSatisfy(\.isFinite) else { throw SnapshotError("reservoir \(r) holds a non-finite feature") }
+            guard holdsOnlyAcceptedFeatures(rows) else {
+                throw SnapshotError("reservoir \(r) holds a non-finite feature or one beyond the feature range")
+            }
+            // Every member is known: the graph links them through a bulk index, same result.
+            rows.withUnsafeBufferPointer { _ = reservoirs[r].graph.prepareInserts($0) }
             var previous: UInt64?
             for (m, serial) in serials.enumerated() {
                 guard window.contains(serial: serial), Int(window[serial: serial].classIndex) == reservoirClass[r],
@@ -242,7 +329,8 @@ extension ResamplingEngine {
         }
         guard snapshot.majorityFeatures.count == snapshot.majoritySerials.count * d,
               snapshot.majoritySerials.count <= majoritySample.capacity,
-              snapshot.majorityFeatures.allSatisfy(\.isFinite) else {
+              snapshot.majorityIDs.count == snapshot.majoritySerials.count,
+              holdsOnlyAcceptedFeatures(snapshot.majorityFeatures) else {
             throw SnapshotError("majority sample arrays are inconsistent")
         }
         for (m, serial) in snapshot.majoritySerials.enumerated() {
@@ -250,7 +338,8 @@ extension ResamplingEngine {
                 throw SnapshotError("majority sample member \(m) is not in the window")
             }
             let slot = snapshot.majorityFeatures.withUnsafeBufferPointer { all in
-                majoritySample.restore(UnsafeBufferPointer(rebasing: all[(m * d)..<((m + 1) * d)]), serial: serial)
+                majoritySample.restore(
+                    UnsafeBufferPointer(rebasing: all[(m * d)..<((m + 1) * d)]), id: snapshot.majorityIDs[m], serial: serial)
             }
             window[serial: serial].majoritySlot = Int32(slot)
         }
@@ -273,8 +362,66 @@ extension ResamplingEngine {
             throw SnapshotError("per-class counters do not match the classes")
         }
         emitted = ContiguousArray(snapshot.emitted)
+        for c in free.sorted() {
+            guard window.classCounts[c] == 0, liveSynthetic[c] == 0, emitted[c] == 0 else {
+                throw SnapshotError("free class slot \(c) is in use")
+            }
+            markFree(c)
+        }
         randomState = snapshot.random
         rebuildNeighborhood()  // Borderline-SMOTE, ADASYN and cleaning: derived, rebuilt in arrival order
+        try restoreSeedRotation(snapshot)
+    }
+}
+
+extension ResamplingEngine {
+    /// Puts the seed rotations back as recorded (after the reservoirs and the neighbourhood
+    /// are rebuilt, which leaves every member unused, in an order of their own).
+    mutating func restoreSeedRotation(_ snapshot: EngineSnapshot) throws(SnapshotError) {
+        let n = reservoirs.count
+        guard snapshot.rotationSerials.count == n, snapshot.rotationUnused.count == n,
+              snapshot.seedPositions.count == n, snapshot.seedTickets.count == n
+        else { throw SnapshotError("seed rotation state is missing") }
+        for r in 0..<n {
+            let serials = snapshot.rotationSerials[r]
+            if reservoirs[r].rotation != nil {
+                var slots: [Int32] = []
+                for serial in serials {
+                    guard window.contains(serial: serial), window[serial: serial].reservoirSlot >= 0,
+                          Int(window[serial: serial].classIndex) == reservoirClass[r]
+                    else { throw SnapshotError("reservoir \(r)'s seed rotation names an event outside it") }
+                    slots.append(window[serial: serial].reservoirSlot)
+                }
+                guard reservoirs[r].rotation!.restore(slots, unused: snapshot.rotationUnused[r]) else {
+                    throw SnapshotError("reservoir \(r)'s seed rotation is inconsistent")
+                }
+            } else if !serials.isEmpty {
+                throw SnapshotError("reservoir \(r) has a seed rotation it does not use")
+            }
+            let positions = snapshot.seedPositions[r], tickets = snapshot.seedTickets[r]
+            if let neighborhood, neighborhood.width > 0 {
+                guard positions.count == reservoirs[r].count, tickets.count == positions.count else {
+                    throw SnapshotError("reservoir \(r)'s seed state has the wrong length")
+                }
+                let states = (0..<positions.count).map {
+                    (slot: Int(reservoirs[r].member(at: $0).slot), position: positions[$0], ticketsUsed: tickets[$0])
+                }
+                guard self.neighborhood!.restoreSeedState(reservoir: r, states) else {
+                    throw SnapshotError("reservoir \(r)'s seed state is inconsistent")
+                }
+            } else if !positions.isEmpty || !tickets.isEmpty {
+                throw SnapshotError("reservoir \(r) has a seed state it does not use")
+            }
+        }
+    }
+
+    /// Whether every value of the row-major `rows` is one ``ingest(id:label:timestamp:features:into:)``
+    /// would accept (finite, within ``EngineConfiguration/featureMagnitudeLimits``), so that a
+    /// restored point always has finite distances, hence its neighbours.
+    func holdsOnlyAcceptedFeatures(_ rows: [Float]) -> Bool {
+        let d = configuration.dimension
+        for (offset, value) in rows.enumerated() where !(value.magnitude <= featureLimits[offset % d]) { return false }
+        return true
     }
 }
 
@@ -282,16 +429,8 @@ extension MajoritySample {
     /// Appends a member as a snapshot recorded it, without drawing from any generator.
     /// Members restored in their recorded order keep their positions, so later uniform
     /// choices among them pick the same events.
-    mutating func restore(_ features: UnsafeBufferPointer<Float>, serial: UInt64) -> Int {
+    mutating func restore(_ features: UnsafeBufferPointer<Float>, id: String, serial: UInt64) -> Int {
         precondition(members.count < capacity, "majority sample over capacity")
-        let slot = points.allocate(copying: features)
-        while positions.count <= slot {
-            positions.append(-1)
-            serials.append(0)
-        }
-        positions[slot] = Int32(members.count)
-        serials[slot] = serial
-        members.append(Int32(slot))
-        return slot
+        return admit(features, id: id, serial: serial)
     }
 }

@@ -6,6 +6,9 @@ public struct IngestError: Error, Sendable, Hashable, CustomStringConvertible {
         case dimensionMismatch
         /// A feature is NaN or infinite.
         case nonFiniteFeature
+        /// A feature's magnitude exceeds ``EngineConfiguration/featureMagnitudeLimits``: squared
+        /// distances or interpolations involving it could overflow `Float`.
+        case featureRange
         /// The timestamp is NaN or infinite.
         case nonFiniteTimestamp
         /// A new label would exceed ``EngineConfiguration/maxClasses``.

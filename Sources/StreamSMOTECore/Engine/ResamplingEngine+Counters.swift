@@ -36,7 +36,7 @@ extension ResamplingEngine {
     /// The engine's counters (allocates; meant for periodic scraping, not per event).
     /// - Complexity: O(classes).
     public var counters: EngineCounters {
-        let classes = labels.indices.map { c in
+        let classes = labels.indices.filter { !classFree[$0] }.map { c in
             ClassCounters(
                 label: labels[c], windowCount: window.classCounts[c],
                 reservoirCount: reservoirIndex[c] >= 0 ? reservoirs[reservoirIndex[c]].count : nil,

@@ -30,6 +30,35 @@ extension ResamplingEngine {
             precondition(first.timestamp > window.watermark - s, "window holds an expired event at its front")
         }
         precondition(counts == Array(window.classCounts), "class counts disagree with the window")
+        var previousRecord: UInt64?
+        for i in 0..<creditRecords.count {
+            let record = creditRecords[i]
+            precondition(configuration.balance == .stream, "credit records under the window balance")
+            precondition(window.contains(serial: record.serial), "a credit record outlived its event")
+            precondition(previousRecord.map { $0 <= record.serial } ?? true, "credit records out of order")
+            precondition(record.count > 0 && !classFree[Int(record.classIndex)], "empty credit record or free class")
+            previousRecord = record.serial
+            credits[Int(record.classIndex)] += Int(record.count)
+        }
+        precondition(configuration.balance == .window || entries.allSatisfy { $0.credits == 0 }, "seed credits under the stream balance")
+        precondition(quotas.count == labels.count && quotas.allSatisfy { $0 >= 0 && $0 <= Double(configuration.effectiveMaxSyntheticPerEvent) }, "quota out of range")
+        precondition(nextTurn >= 0, "turn out of range")
+        precondition(classFree.count == labels.count && classFree.last != true, "class table not trimmed")
+        precondition(freeClassSlots == classFree.filter { $0 }.count, "free slot count is stale")
+        precondition(classByLabel.count == labels.count - freeClassSlots, "label map and table differ in size")
+        for c in labels.indices {
+            if classFree[c] {
+                precondition(c >= pinnedClasses && labels[c].isEmpty, "free slot \(c) holds a label or is pinned")
+                precondition(window.classCounts[c] == 0 && liveSynthetic[c] == 0 && emitted[c] == 0, "free slot \(c) in use")
+            } else {
+                precondition(classByLabel[labels[c]] == Int32(c), "label \(labels[c]) maps elsewhere")
+                precondition(
+                    c < pinnedClasses || window.classCounts[c] > 0 || liveSynthetic[c] > 0,
+                    "class \(labels[c]) is unused but keeps its slot")
+            }
+            let r = reservoirIndex[c]
+            precondition(r < 0 || (r == c && reservoirClass[r] == c), "class \(c) and its reservoir \(r) disagree")
+        }
         precondition(credits == Array(liveSynthetic), "live synthetic counts disagree with credits")
         for r in reservoirs.indices {
             precondition(inReservoir[r] == reservoirs[r].count, "reservoir members not all in the window")

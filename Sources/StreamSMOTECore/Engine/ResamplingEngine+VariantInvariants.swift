@@ -33,6 +33,7 @@ extension ResamplingEngine {
                 precondition(
                     neighborhood.classIndex(of: here) == Int(window[serial: serial].classIndex),
                     "neighbourhood class mismatch for a majority point")
+                precondition(neighborhood.id(of: here) == majoritySample.id(of: Int(slot)), "neighbourhood id mismatch")
                 for i in 0..<configuration.dimension {
                     precondition(
                         neighborhood.graph.points.value(here, i) == majoritySample.points.value(Int(slot), i),
@@ -43,11 +44,9 @@ extension ResamplingEngine {
             precondition(neighborhood.count == expected, "neighbourhood holds \(neighborhood.count) points, \(expected) expected")
             neighborhood.checkInvariants()
         } else {
-            precondition(
-                !configuration.variant.needsMixedNeighborhood && configuration.cleaning == .none,
-                "variant without its neighbourhood")
+            precondition(!plan.needsNeighborhood, "variant without its neighbourhood")
         }
-        guard configuration.variant == .smotenc else { return }
+        guard plan.categoricalCount > 0 else { return }
         for r in reservoirs.indices {
             let reservoir = reservoirs[r]
             guard var statistics = reservoir.statistics else { preconditionFailure("SMOTE-NC reservoir without statistics") }
@@ -82,16 +81,27 @@ extension ResamplingEngine {
 
     /// Rebuilds the neighbourhood over all classes from the reservoirs and the majority sample,
     /// inserting their points in window order (their original arrival order, so the graph's
-    /// tie-breaking is the same as the one built incrementally). For restoring a snapshot;
-    /// majority points get empty ids (the majority sample does not keep them).
-    /// - Complexity: O(N²·d).
+    /// tie-breaking is the same as the one built incrementally). For restoring a snapshot.
+    /// - Complexity: N graph inserts answered by a bulk index (see
+    ///   ``NeighborGraph/prepareInserts(_:workers:strategy:)``).
     public mutating func rebuildNeighborhood() {
         guard neighborhood != nil else { return }
         let old = neighborhood!
         neighborhood = MixedNeighborhood(
             dimension: configuration.dimension, listLength: old.graph.k, width: old.width,
-            weights: configuration.featureWeights, reservingPoints: old.count)
+            weights: configuration.featureWeights, reservingPoints: old.count, tickets: old.tickets)
         for _ in reservoirs.indices { neighborhood!.addReservoir() }
+        // Every point is known: the graph links them through a bulk index, same result.
+        var rows = [Float]()
+        for serial in window.oldestSerial..<window.nextSerial {
+            let entry = window[serial: serial]
+            if entry.reservoirSlot >= 0 {
+                rows += reservoirs[reservoirIndex[Int(entry.classIndex)]].graph.points.row(Int(entry.reservoirSlot))
+            } else if entry.majoritySlot >= 0 {
+                rows += majoritySample.points.row(Int(entry.majoritySlot))
+            }
+        }
+        rows.withUnsafeBufferPointer { _ = neighborhood!.graph.prepareInserts($0) }
         for serial in window.oldestSerial..<window.nextSerial {
             let entry = window[serial: serial]
             let c = Int(entry.classIndex)
@@ -105,7 +115,9 @@ extension ResamplingEngine {
             } else if entry.majoritySlot >= 0 {
                 let row = ContiguousArray(majoritySample.points.row(Int(entry.majoritySlot)))
                 row.withUnsafeBufferPointer {
-                    neighborhood!.insert(majoritySlot: Int(entry.majoritySlot), classIndex: c, id: "", features: $0)
+                    neighborhood!.insert(
+                        majoritySlot: Int(entry.majoritySlot), classIndex: c,
+                        id: majoritySample.id(of: Int(entry.majoritySlot)), features: $0)
                 }
             }
         }

@@ -23,10 +23,23 @@
 public struct ResamplingEngine: Sendable {
     /// The configuration the engine was created with.
     public let configuration: EngineConfiguration
+    /// Its variant plan.
+    public let plan: VariantPlan
     /// The sliding window.
     public internal(set) var window: SlidingWindow
-    /// The labels, by class index (registration order).
+    /// The labels, by class index; a free slot (see ``takeFreedLabels()``) holds "".
     public internal(set) var labels: ContiguousArray<String> = []
+    /// Per class: whether its slot is free (the class left the window; the next new label takes
+    /// the lowest free slot).
+    var classFree: ContiguousArray<Bool> = []
+    /// The number of free slots in `classFree`.
+    var freeClassSlots = 0
+    /// The configured minority classes: slots 0..<pinnedClasses, never freed.
+    var pinnedClasses = 0
+    /// Labels freed since ``takeFreedLabels()`` was last called (bounded by `maxClasses`).
+    var freedLabels: [String] = []
+    /// Class slots freed since start (never decreases; not part of snapshots).
+    public internal(set) var freedClassCount: UInt64 = 0
     var classByLabel: [String: Int32] = [:]
     /// Per class: the index of its reservoir in `reservoirs`, or -1.
     var reservoirIndex: ContiguousArray<Int> = []
@@ -42,7 +55,17 @@ public struct ResamplingEngine: Sendable {
     public internal(set) var majoritySample: MajoritySample
     var smoteRandom: Xoshiro256StarStar
     var samplingRandom: Xoshiro256StarStar
-    var deficitScratch: ContiguousArray<Int> = []
+    /// Per reservoir: samples wanted (attempts) in the current generation round.
+    var wantedScratch: ContiguousArray<Int> = []
+    /// Per reservoir: samples made in the current round, to be credited (stream balance).
+    var producedScratch: ContiguousArray<Int32> = []
+    /// Per class: the stream balance's quota of samples (see ``BalanceMode/stream``).
+    var quotas: ContiguousArray<Double> = []
+    /// Stream balance: the credits of synthetic samples, by the window serial of the event
+    /// that triggered them, oldest first (they expire with that event).
+    var creditRecords = RingBuffer<CreditRecord>(placeholder: CreditRecord(serial: 0, classIndex: -1, count: 0))
+    /// The reservoir served first in the next round (rotates every round).
+    var nextTurn = 0
     /// The neighbourhood over all classes (Borderline-SMOTE, ADASYN, cleaning), if needed.
     public internal(set) var neighborhood: MixedNeighborhood?
     /// SMOTE-NC: per categorical feature, its values' codes.
@@ -54,53 +77,39 @@ public struct ResamplingEngine: Sendable {
     var candidateScratch: ContiguousArray<Float> = []
     var distanceScratch: ContiguousArray<Float> = []
     var nearestScratch: ContiguousArray<(distance: Float, sequence: UInt64, slot: Int32)> = []
+    /// ``EngineConfiguration/featureMagnitudeLimits``, checked per event.
+    let featureLimits: ContiguousArray<Float>
 
     /// Creates an engine.
-    /// - Parameter configuration: must be valid (positive dimension, k, ratio, capacities);
-    ///   invalid values are caller misuse and trap.
+    /// - Parameter configuration: must pass ``EngineConfiguration/validate()``; invalid values
+    ///   are caller misuse and trap.
     public init(configuration: EngineConfiguration) {
-        precondition(configuration.dimension > 0, "dimension must be positive")
-        precondition(configuration.k >= 1, "k must be at least 1")
-        precondition(configuration.ratio > 0 && configuration.ratio.isFinite, "ratio must be positive")
-        precondition(configuration.reservoirCapacity >= 1, "reservoir capacity must be positive")
-        precondition((configuration.maxSyntheticPerEvent ?? 0) >= 0, "cap must not be negative")
-        if let weights = configuration.featureWeights {
-            precondition(weights.count == configuration.dimension, "one weight per feature")
+        do {
+            try configuration.validate()
+        } catch {
+            preconditionFailure("invalid engine configuration: \(error)")
         }
-        precondition(configuration.mNeighbors >= 1, "m must be at least 1")
-        precondition(configuration.cleaningNeighbors >= 1, "ENN needs at least 1 neighbour")
-        precondition(configuration.categoricalCount >= 0, "categorical count must not be negative")
-        precondition(
-            configuration.variant != .smotenc || configuration.categoricalCount > 0,
-            "SMOTE-NC needs categorical features")
-        precondition(configuration.categoricalPenaltyTolerance >= 0, "tolerance must not be negative")
         self.configuration = configuration
+        plan = configuration.plan
+        featureLimits = ContiguousArray(configuration.featureMagnitudeLimits)
         window = SlidingWindow(policy: configuration.window)
         majoritySample = MajoritySample(
             dimension: configuration.dimension, capacity: configuration.majoritySampleCapacity)
         var mixer = SplitMix64(seed: configuration.seed)
         smoteRandom = Xoshiro256StarStar(seed: mixer.next())
         samplingRandom = Xoshiro256StarStar(seed: mixer.next())
-        if configuration.variant.needsMixedNeighborhood || configuration.cleaning != .none {
-            let width: Int
-            switch configuration.variant {
-            case .borderline1, .borderline2: width = configuration.mNeighbors
-            case .adasyn: width = configuration.k
-            case .smote, .smotenc: width = 0
-            }
-            var listLength = max(width, 1)
-            if configuration.variant == .borderline2 { listLength = max(listLength, configuration.k) }
+        if plan.needsNeighborhood {
             neighborhood = MixedNeighborhood(
-                dimension: configuration.dimension, listLength: listLength, width: width,
+                dimension: configuration.dimension, listLength: plan.neighborhoodListLength, width: plan.countedNeighbors,
                 weights: configuration.featureWeights,
-                reservingPoints: min(configuration.reservoirCapacity + configuration.majoritySampleCapacity, 4096))
+                reservingPoints: min(configuration.reservoirCapacity + configuration.majoritySampleCapacity, 4096),
+                tickets: plan.seeds == .otherClassWeight ? .otherCount : .one)
         }
-        if configuration.variant == .smotenc {
-            categoryDictionaries = ContiguousArray(repeating: CategoryDictionary(), count: configuration.categoricalCount)
-        }
+        categoryDictionaries = ContiguousArray(repeating: CategoryDictionary(), count: plan.categoricalCount)
         for label in configuration.minorityLabels ?? [] where classByLabel[label] == nil {
-            registerClass(label)
+            appendClass(label, withReservoir: true)
         }
+        pinnedClasses = labels.count
     }
 
     /// The class index of `label`, or `nil` if it has not been seen.
@@ -120,7 +129,8 @@ public struct ResamplingEngine: Sendable {
     ///   - id: the event id, kept for provenance while the event is in a reservoir.
     ///   - label: the class label.
     ///   - timestamp: event time in seconds, or arrival time when the event has none.
-    ///   - features: exactly `dimension` finite values; copied, not retained.
+    ///   - features: exactly `dimension` finite values, each within
+    ///     ``EngineConfiguration/featureMagnitudeLimits``; copied, not retained.
     ///   - batch: output buffer.
     /// - Returns: the number of synthetic samples appended.
     /// - Throws: ``IngestError``, leaving the engine unchanged.
@@ -147,7 +157,7 @@ public struct ResamplingEngine: Sendable {
         id: String, label: String, timestamp: Double, features: UnsafeBufferPointer<Float>,
         categories: ArraySlice<String>, into batch: inout SyntheticBatch
     ) throws(IngestError) -> Int {
-        let categorical = configuration.variant == .smotenc ? configuration.categoricalCount : 0
+        let categorical = plan.categoricalCount
         guard categorical == 0 || categories.count == categorical else {
             throw IngestError(
                 .categoryCountMismatch, "event \(id) has \(categories.count) categorical values, expected \(categorical)")
@@ -156,8 +166,11 @@ public struct ResamplingEngine: Sendable {
             throw IngestError(
                 .dimensionMismatch, "event \(id) has \(features.count) features, expected \(configuration.dimension)")
         }
-        for (i, value) in features.enumerated() where !value.isFinite {
-            throw IngestError(.nonFiniteFeature, "event \(id): feature \(i) is \(value)")
+        for (i, value) in features.enumerated() where !(value.magnitude <= featureLimits[i]) {
+            if !value.isFinite { throw IngestError(.nonFiniteFeature, "event \(id): feature \(i) is \(value)") }
+            throw IngestError(
+                .featureRange,
+                "event \(id): feature \(i) is \(value), beyond ±\(featureLimits[i]) (squared distances would overflow)")
         }
         guard timestamp.isFinite else {
             throw IngestError(.nonFiniteTimestamp, "event \(id): timestamp is \(timestamp)")
@@ -166,13 +179,14 @@ public struct ResamplingEngine: Sendable {
         if let known = classByLabel[label] {
             classIndex = Int(known)
         } else {
-            guard labels.count < configuration.maxClasses else {
+            guard labels.count - freeClassSlots < configuration.maxClasses else {
                 throw IngestError(.tooManyClasses, "label \(label) exceeds the limit of \(configuration.maxClasses) classes")
             }
             classIndex = registerClass(label)
         }
 
-        while window.mustEvictBeforeAppending(at: timestamp) { evictOldest() }
+        // The arriving event's class keeps its slot even if its last event leaves now.
+        while window.mustEvictBeforeAppending(at: timestamp) { evictOldest(sparing: classIndex) }
         let serial = window.append(WindowEntry(classIndex: Int32(classIndex), timestamp: timestamp))
 
         // Without configured minority labels every class has a reservoir, but the class that
@@ -199,7 +213,7 @@ public struct ResamplingEngine: Sendable {
         }
         if majoritySample.capacity > 0 && majorityClass() == classIndex {
             let offered = majoritySample.offer(
-                features, serial: serial, population: window.classCounts[classIndex], random: &samplingRandom)
+                features, id: id, serial: serial, population: window.classCounts[classIndex], random: &samplingRandom)
             if let replaced = offered.replaced, window.contains(serial: replaced) {
                 window[serial: replaced].majoritySlot = -1
             }
@@ -213,7 +227,7 @@ public struct ResamplingEngine: Sendable {
             }
         }
         guard configuration.generatesOnIngest else { return 0 }
-        return rebalance(limit: configuration.maxSyntheticPerEvent, into: &batch)
+        return generateForArrival(into: &batch)
     }
 
     /// Feeds one event given as arrays (convenience over the buffer form).
@@ -235,83 +249,6 @@ public struct ResamplingEngine: Sendable {
         }
     }
 
-    // MARK: - Balance
-
-    /// Generates the synthetic samples that bring every minority class with at least k + 1
-    /// reservoir samples up to the balance target, appending them to `batch`.
-    ///
-    /// For a class with n real events and s live synthetic samples in the window, and a
-    /// majority of m events, the deficit is `Int(m × ratio − (n + s))` (truncated toward zero,
-    /// as imbalanced-learn's `int(n_majority * sampling_strategy - n_class)`). With a `limit`
-    /// smaller than the total deficit, classes take turns one sample at a time.
-    ///
-    /// Each sample: a seed uniform over the reservoir, a neighbour uniform over the seed's k
-    /// nearest, λ uniform on [0, 1), sample = seed + λ·(neighbour − seed); the sample is
-    /// credited to the seed's window entry. The variants change the seed and neighbour
-    /// (``SMOTEVariant``); a class without a usable seed (no danger sample, all ADASYN weights
-    /// zero) gets nothing. The deficit is a number of attempts: samples the cleaning filter
-    /// drops are counted, not retried, and the next event's rebalance asks again.
-    /// - Returns: the number of samples appended.
-    /// - Complexity: O(classes + samples × d); SMOTE-NC adds O(n²·d) per reservoir whose
-    ///   penalty drifted past the tolerance (a graph rebuild); cleaning adds O(N·d) per
-    ///   sample (N = points in the reservoirs and the majority sample).
-    @discardableResult
-    public mutating func rebalance(limit: Int? = nil, into batch: inout SyntheticBatch) -> Int {
-        precondition(batch.dimension == configuration.dimension, "batch dimension mismatch")
-        precondition(
-            batch.categoricalCount == (configuration.variant == .smotenc ? configuration.categoricalCount : 0),
-            "batch categorical count mismatch")
-        guard let majority = majorityClass() else { return 0 }
-        if configuration.variant == .smotenc {
-            for r in reservoirs.indices {
-                reservoirs[r].refreshCategoricalPenalty(tolerance: configuration.categoricalPenaltyTolerance)
-            }
-        }
-        let majorityCount = Double(window.classCounts[majority])
-        let minimumSamples = configuration.k + 1
-        deficitScratch.removeAll(keepingCapacity: true)
-        var total = 0
-        for r in reservoirs.indices {
-            let c = reservoirClass[r]
-            var deficit = 0
-            if c != majority && reservoirs[r].count >= minimumSamples && hasSeeds(reservoir: r) {
-                let have = Double(window.classCounts[c] + liveSynthetic[c])
-                let wanted = (majorityCount * configuration.ratio - have).rounded(.towardZero)
-                deficit = wanted > 0 ? Int(min(wanted, Double(Int32.max))) : 0
-            }
-            deficitScratch.append(deficit)
-            total += deficit
-        }
-        if configuration.variant == .adasyn && configuration.adasynRoundedAllocation {
-            var produced = 0
-            for r in reservoirs.indices where deficitScratch[r] > 0 {
-                produced += generateAllocated(fromReservoir: r, total: deficitScratch[r], into: &batch)
-            }
-            return produced
-        }
-        // Attempts, not samples: the cleaning filter may drop some; the deficit they leave is
-        // retried on the next event.
-        let budget = min(total, limit ?? total)
-        var produced = 0
-        if budget == total {
-            for r in reservoirs.indices {
-                for _ in 0..<deficitScratch[r] {
-                    if generateOne(fromReservoir: r, into: &batch) { produced += 1 }
-                }
-            }
-        } else {
-            var attempts = 0
-            while attempts < budget {
-                for r in reservoirs.indices where deficitScratch[r] > 0 && attempts < budget {
-                    if generateOne(fromReservoir: r, into: &batch) { produced += 1 }
-                    deficitScratch[r] -= 1
-                    attempts += 1
-                }
-            }
-        }
-        return produced
-    }
-
     // MARK: - Internals
 
     /// The class with the most events in the window (earliest registered on ties), if any.
@@ -326,35 +263,19 @@ public struct ResamplingEngine: Sendable {
         return best >= 0 ? best : nil
     }
 
-    @discardableResult
-    mutating func registerClass(_ label: String) -> Int {
-        let c = labels.count
-        labels.append(label)
-        classByLabel[label] = Int32(c)
-        window.addClass()
-        liveSynthetic.append(0)
-        emitted.append(0)
-        cleaned.append(0)
-        let isMinority = configuration.minorityLabels.map { $0.contains(label) } ?? true
-        if isMinority {
-            reservoirIndex.append(reservoirs.count)
-            reservoirClass.append(c)
-            reservoirs.append(
-                MinorityReservoir(
-                    dimension: configuration.dimension, capacity: configuration.reservoirCapacity,
-                    k: configuration.k, slack: configuration.neighborSlack, weights: configuration.featureWeights,
-                    categoricalCount: configuration.variant == .smotenc ? configuration.categoricalCount : 0))
-            neighborhood?.addReservoir()
-        } else {
-            reservoirIndex.append(-1)
-        }
-        return c
-    }
-
-    mutating func evictOldest() {
+    /// Removes the oldest event and undoes its effects; frees its class's slot if the class is
+    /// now unused, unless it is `spared` (the class of an event about to enter).
+    mutating func evictOldest(sparing spared: Int = -1) {
         let entry = window.removeOldest()
         let c = Int(entry.classIndex)
         liveSynthetic[c] -= Int(entry.credits)
+        let serial = window.oldestSerial &- 1
+        while let record = creditRecords.first, record.serial == serial {
+            creditRecords.removeFirst()
+            let credited = Int(record.classIndex)
+            liveSynthetic[credited] -= Int(record.count)
+            if credited != c && credited != spared && window.classCounts[credited] == 0 { freeClassIfUnused(credited) }
+        }
         if entry.reservoirSlot >= 0 {
             let removed = removeOldestSample(ofReservoir: reservoirIndex[c])
             assert(removed.slot == entry.reservoirSlot, "window and reservoir evict out of order")
@@ -363,6 +284,7 @@ public struct ResamplingEngine: Sendable {
             majoritySample.remove(Int(entry.majoritySlot))
             neighborhood?.remove(majoritySlot: Int(entry.majoritySlot))
         }
+        if window.classCounts[c] == 0 && c != spared { freeClassIfUnused(c) }
     }
 
     /// Removes reservoir `r`'s oldest sample, and its mirror in the neighbourhood.

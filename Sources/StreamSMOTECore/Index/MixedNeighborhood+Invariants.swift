@@ -36,7 +36,18 @@ extension MixedNeighborhood {
             precondition(fromReservoir[Int(reservoirs[p])][Int(sourceSlots[p])] == Int32(p), "reservoir map broken at \(p)")
         }
         var inBuckets = 0
-        for perReservoir in buckets { for bucket in perReservoir { inBuckets += bucket.count } }
+        for (r, perReservoir) in buckets.enumerated() {
+            for (value, bucket) in perReservoir.enumerated() {
+                inBuckets += bucket.count
+                let fresh = Int(freshCounts[r][value])
+                precondition(fresh >= 0 && fresh <= bucket.count, "bucket \(r)/\(value): fresh count out of range")
+                for (position, here) in bucket.enumerated() {
+                    precondition(Int(bucketPositions[Int(here)]) == position, "bucket \(r)/\(value): stale position")
+                    let hasTickets = ticketsUsed(Int(here)) < ticketLimit(value)
+                    precondition(hasTickets == (position < fresh), "bucket \(r)/\(value): point \(here) on the wrong side")
+                }
+            }
+        }
         precondition(inBuckets == bucketed, "buckets hold \(inBuckets) points, \(bucketed) expected")
     }
 }

@@ -60,9 +60,12 @@ public struct NeighborGraph: Sendable {
     public private(set) var changedLists: ContiguousArray<Int32> = []
 
     /// Statistics for benchmarks: lists refilled by a scan, and distance passes made.
-    public private(set) var rescans: Int = 0
+    public internal(set) var rescans: Int = 0
     /// The number of full distance passes over the points (one per insert, one per rescan).
-    public private(set) var distancePasses: Int = 0
+    /// Inserts and rebuilds answered by a bulk index count the passes they replace.
+    public internal(set) var distancePasses: Int = 0
+    /// The index prepared by ``prepareInserts(_:workers:)`` for the next inserts, if any.
+    var bulkIndex: BulkInsertIndex?
 
     /// Creates an empty graph.
     /// - Parameters:
@@ -154,6 +157,22 @@ public struct NeighborGraph: Sendable {
     /// it into the graph; see ``insert(_:)``.
     @discardableResult
     public mutating func insert(_ features: UnsafeBufferPointer<Float>, categoryCodes codes: UnsafeBufferPointer<Int32>) -> Int {
+        if bulkIndex != nil, let slot = insertUsingBulkIndex(features, categoryCodes: codes) { return slot }
+        let slot = admit(features, categoryCodes: codes)
+        guard points.liveCount > 1 else {
+            updateEntryThreshold(slot)
+            return slot
+        }
+        var distances = takeDistanceScratch()
+        points.squaredDistances(from: slot, weightsSquared: weightsSquared, into: &distances)
+        distances.withUnsafeMutableBufferPointer { link(slot, distances: $0.baseAddress!) }
+        restoreDistanceScratch(distances)
+        return slot
+    }
+
+    /// Stores a new point with its codes and sequence number, with an empty list: the part
+    /// of an insert that does not depend on the other points.
+    mutating func admit(_ features: UnsafeBufferPointer<Float>, categoryCodes codes: UnsafeBufferPointer<Int32>) -> Int {
         precondition(codes.count == categoricalCount, "one code per categorical feature")
         changedLists.removeAll(keepingCapacity: true)
         let slot = points.allocate(copying: features)
@@ -165,34 +184,67 @@ public struct NeighborGraph: Sendable {
         neighborCounts[slot] = 0
         entryThresholds[slot] = -.infinity
         assert(reverse[slot].isEmpty)
-        let othersBefore = points.liveCount - 1
-        guard othersBefore > 0 else {
-            updateEntryThreshold(slot)
-            return slot
-        }
+        return slot
+    }
 
-        var distances = takeDistanceScratch()
-        points.squaredDistances(from: slot, weightsSquared: weightsSquared, into: &distances)
-        if categoricalCount > 0 { addCategoricalPenalty(from: slot, into: &distances) }
+    /// Links the newest point, in `slot`, given its numeric distance to every slot
+    /// (`distances[0..<slotCount]`): the insert's distance pass without the distances. Adds
+    /// the categorical penalty to `distances`.
+    ///
+    /// The scan looks at eight slots at a time: a group in which no slot's threshold exceeds
+    /// its distance and no distance is within the candidates' last one is skipped after
+    /// branch-free comparisons; any other group goes through the per-slot tests in slot
+    /// order. Nothing changes while a group is skipped, so the skip is exact.
+    mutating func link(_ slot: Int, distances: UnsafeMutablePointer<Float>) {
+        if categoricalCount > 0 { addCategoricalPenalty(from: slot, into: distances) }
         distancePasses += 1
         clearCandidates()
         let capacity = listCapacity
         var worstCandidate = Float.infinity
-        for j in 0..<points.slotCount {
-            let d = distances[j]
-            // The new point has the highest sequence number, so it loses every distance tie;
-            // free slots and the new slot itself have a threshold of −∞.
-            if d < entryThresholds[j] {
-                insertIntoList(of: j, slot: slot, distance: d)
-                reverse[slot].append(Int32(j))
+        let slots = points.slotCount
+        var group = 0
+        while group < slots {
+            let end = min(slots, group &+ 8)
+            // Until the candidates are full (the first `listCapacity` live slots) every group is
+            // looked at.
+            if end &- group == 8 && worstCandidate != .infinity {
+                let worst = worstCandidate
+                let interesting: UInt8 = entryThresholds.withUnsafeBufferPointer { thresholds in
+                    var flags: UInt8 = 0
+                    for lane in 0..<8 {
+                        let d = distances[group &+ lane]
+                        // NaN compares false both ways, as in the per-slot tests below.
+                        flags |= (d < thresholds[group &+ lane] ? 1 : 0) | (d <= worst ? 1 : 0)
+                    }
+                    return flags
+                }
+                if interesting == 0 {
+                    group = end
+                    continue
+                }
             }
-            if d <= worstCandidate && j != slot && points.isLive(j) {
-                offerCandidate(slot: j, distance: d, sequence: sequence[j], limit: capacity)
-                if candidateSlots.count == capacity { worstCandidate = candidateDistances[capacity &- 1] }
+            for j in group..<end {
+                let d = distances[j]
+                // The new point has the highest sequence number, so it loses every distance
+                // tie; free slots and the new slot itself have a threshold of −∞.
+                if d < entryThresholds[j] {
+                    insertIntoList(of: j, slot: slot, distance: d)
+                    reverse[slot].append(Int32(j))
+                }
+                if d <= worstCandidate && j != slot && points.isLive(j) {
+                    offerCandidate(slot: j, distance: d, sequence: sequence[j], limit: capacity)
+                    if candidateSlots.count == capacity { worstCandidate = candidateDistances[capacity &- 1] }
+                }
             }
+            group = end
         }
-        restoreDistanceScratch(distances)
-        let base = slot &* capacity
+        adoptCandidates(slot)
+    }
+
+    /// Makes the candidates (sorted, at most `listCapacity`) the list of `slot`, which was
+    /// empty, with their reverse links.
+    mutating func adoptCandidates(_ slot: Int) {
+        let base = slot &* listCapacity
         for i in 0..<candidateSlots.count {
             neighborSlots[base &+ i] = candidateSlots[i]
             neighborDistances[base &+ i] = candidateDistances[i]
@@ -200,7 +252,6 @@ public struct NeighborGraph: Sendable {
         }
         neighborCounts[slot] = Int32(candidateSlots.count)
         updateEntryThreshold(slot)
-        return slot
     }
 
     /// Adds a point given as an array (convenience over the buffer form).
@@ -220,6 +271,7 @@ public struct NeighborGraph: Sendable {
     ///   so the amortized cost is well under one pass per affected list.
     public mutating func remove(_ slot: Int) {
         precondition(points.isLive(slot), "removing a slot that is not live")
+        bulkIndex = nil  // prepared for slots in insertion order; a freed slot breaks that
         changedLists.removeAll(keepingCapacity: true)
         let capacity = listCapacity
         let base = slot &* capacity
@@ -269,6 +321,11 @@ public struct NeighborGraph: Sendable {
     /// one place the categorical part of a distance is computed, so both ends of a pair get
     /// the same bits (numeric part + mismatches × penalty).
     func addCategoricalPenalty(from origin: Int, into distances: inout ContiguousArray<Float>) {
+        distances.withUnsafeMutableBufferPointer { addCategoricalPenalty(from: origin, into: $0.baseAddress!) }
+    }
+
+    /// ``addCategoricalPenalty(from:into:)`` on `distances[0..<slotCount]`.
+    func addCategoricalPenalty(from origin: Int, into distances: UnsafeMutablePointer<Float>) {
         let c = categoricalCount
         let base = origin &* c
         let penalty = categoricalPenalty
@@ -287,6 +344,7 @@ public struct NeighborGraph: Sendable {
     public mutating func rebuild(categoricalPenalty penalty: Float) {
         precondition(penalty >= 0 && penalty.isFinite, "penalty must be finite and non-negative")
         categoricalPenalty = penalty
+        if bulkIndex != nil && rebuildUsingBulkIndex() { return }
         for slot in 0..<points.slotCount {
             neighborCounts[slot] = 0
             reverse[slot].removeAll(keepingCapacity: true)

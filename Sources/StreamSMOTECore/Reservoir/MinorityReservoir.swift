@@ -16,7 +16,7 @@ public struct MinorityReservoir: Sendable {
     /// The maximum number of samples.
     public let capacity: Int
     /// The samples and their neighbour graph.
-    public private(set) var graph: NeighborGraph
+    public internal(set) var graph: NeighborGraph
     /// Members, oldest first.
     var fifo: RingBuffer<Member>
     /// Event ids, by slot.
@@ -26,17 +26,26 @@ public struct MinorityReservoir: Sendable {
     /// Per-feature running mean and variance of the members, kept for SMOTE-NC's penalty
     /// (`nil` unless the reservoir has categorical features).
     public internal(set) var statistics: RunningStatistics?
+    /// The seed rotation over the members (``SeedSelection/rotate`` with a seed rule over every
+    /// member), or `nil`.
+    public internal(set) var rotation: SeedRotation?
 
     /// Creates an empty reservoir.
-    /// - Parameter categoricalCount: category codes per sample (SMOTE-NC); with any, the
-    ///   reservoir keeps ``statistics`` and its graph adds the categorical penalty.
-    public init(dimension: Int, capacity: Int, k: Int, slack: Int?, weights: [Float]?, categoricalCount: Int = 0) {
+    /// - Parameters:
+    ///   - categoricalCount: category codes per sample (SMOTE-NC); with any, the reservoir
+    ///     keeps ``statistics`` and its graph adds the categorical penalty.
+    ///   - rotatesSeeds: whether to keep a ``rotation`` of the members.
+    public init(
+        dimension: Int, capacity: Int, k: Int, slack: Int?, weights: [Float]?, categoricalCount: Int = 0,
+        rotatesSeeds: Bool = false
+    ) {
         precondition(capacity >= 1, "reservoir capacity must be positive")
         self.capacity = capacity
         graph = NeighborGraph(
             dimension: dimension, k: k, slack: slack, weights: weights, reservingPoints: min(capacity, 4096),
             categoricalCount: categoricalCount)
         if categoricalCount > 0 { statistics = RunningStatistics(dimension: dimension) }
+        if rotatesSeeds { rotation = SeedRotation() }
         fifo = RingBuffer(placeholder: Member(slot: -1, serial: 0), minimumCapacity: min(capacity, 4096))
     }
 
@@ -74,6 +83,7 @@ public struct MinorityReservoir: Sendable {
         ids[slot] = id
         serials[slot] = serial
         fifo.append(Member(slot: Int32(slot), serial: serial))
+        rotation?.insert(slot)
         return (slot, pushedOut)
     }
 
@@ -88,6 +98,7 @@ public struct MinorityReservoir: Sendable {
             statistics!.remove { Double(points.value(slot, $0)) }
         }
         graph.remove(Int(member.slot))
+        rotation?.remove(Int(member.slot))
         ids[Int(member.slot)] = ""
         return member
     }
@@ -126,6 +137,13 @@ public struct MinorityReservoir: Sendable {
             precondition(serials[Int(member.slot)] == member.serial, "reservoir serial mismatch")
             if let previous { precondition(previous < member.serial, "reservoir not in arrival order") }
             previous = member.serial
+        }
+        if let rotation {
+            rotation.checkInvariants()
+            precondition(rotation.count == fifo.count, "rotation and reservoir disagree on the members")
+            for offset in 0..<fifo.count {
+                precondition(rotation.positions[Int(fifo[offset].slot)] >= 0, "member missing from the rotation")
+            }
         }
         graph.checkInvariants()
     }

@@ -7,10 +7,10 @@ extension ResamplingEngine {
     /// ADASYN (imbalanced-learn refuses a class whose weights are all zero).
     /// - Complexity: O(width).
     func hasSeeds(reservoir r: Int) -> Bool {
-        switch configuration.variant {
-        case .smote, .smotenc: return true
-        case .borderline1, .borderline2: return dangerCount(reservoir: r) > 0
-        case .adasyn: return adasynWeightTotal(reservoir: r) > 0
+        switch plan.seeds {
+        case .anyMember: return true
+        case .danger: return dangerCount(reservoir: r) > 0
+        case .otherClassWeight: return adasynWeightTotal(reservoir: r) > 0
         }
     }
 
@@ -37,40 +37,43 @@ extension ResamplingEngine {
         return (1...neighborhood.width).reduce(0) { $0 + $1 * neighborhood.bucketCount(reservoir: r, value: $1) }
     }
 
-    /// A reservoir slot of `r` chosen as the variant chooses seeds, or `nil` if none qualifies.
+    /// A reservoir slot of `r` chosen as the variant's seed rule and
+    /// ``EngineConfiguration/seedSelection`` say, or `nil` if none qualifies.
+    ///
+    /// Borderline-SMOTE draws uniformly over the danger members (imbalanced-learn draws a row
+    /// uniformly among them), ADASYN by weight (other-class count); both walk the
+    /// neighbourhood's buckets, whose order snapshots record, so a restored engine draws the
+    /// same seeds.
+    /// - Complexity: O(1) for SMOTE and SMOTE-NC, O(m) (O(k)) for Borderline-SMOTE (ADASYN).
     mutating func drawSeed(reservoir r: Int) -> Int? {
-        switch configuration.variant {
-        case .smote, .smotenc:
+        let values: Range<Int>
+        switch plan.seeds {
+        case .anyMember:
+            guard reservoirs[r].count > 0 else { return nil }
+            if configuration.seedSelection == .rotate {
+                return reservoirs[r].rotation!.draw(using: &smoteRandom)
+            }
             return Int(reservoirs[r].member(at: smoteRandom.nextInt(below: reservoirs[r].count)).slot)
-        case .borderline1, .borderline2:
-            // Uniform over the danger set (imbalanced-learn draws a row uniformly among them).
-            let total = dangerCount(reservoir: r)
-            guard total > 0 else { return nil }
-            let danger = dangerRange
-            return nthSeed(reservoir: r, smoteRandom.nextInt(below: total)) { danger.contains($0) ? 1 : 0 }
-        case .adasyn:
-            // Probability ∝ other-class count: pick a unit of weight uniformly.
-            let total = adasynWeightTotal(reservoir: r)
-            guard total > 0 else { return nil }
-            return nthSeed(reservoir: r, smoteRandom.nextInt(below: total)) { $0 }
+        case .danger:
+            values = dangerRange
+        case .otherClassWeight:
+            guard let neighborhood, neighborhood.width > 0 else { return nil }
+            values = 1..<(neighborhood.width + 1)
         }
-    }
-
-    /// The reservoir slot holding unit `t` of weight when the members, oldest first, weigh
-    /// `weight(other-class count)` each. Walking the members in arrival order (rather than
-    /// the buckets, whose order depends on history) makes the choice a function of the
-    /// window's contents, so a restored engine draws the same seeds.
-    /// - Complexity: O(n), one lookup per member.
-    func nthSeed(reservoir r: Int, _ t: Int, weight: (Int) -> Int) -> Int {
-        let neighborhood = neighborhood!
-        var remaining = t
-        for offset in 0..<reservoirs[r].count {
-            let slot = Int(reservoirs[r].member(at: offset).slot)
-            let w = weight(neighborhood.otherCount(of: neighborhood.slot(reservoir: r, slot: slot)))
-            if remaining < w { return slot }
-            remaining -= w
+        let weighted = plan.seeds == .otherClassWeight
+        let here: Int
+        switch configuration.seedSelection {
+        case .rotate:
+            guard let drawn = neighborhood!.drawRotating(reservoir: r, values: values, weighted: weighted, random: &smoteRandom)
+            else { return nil }
+            here = drawn
+        case .uniform:
+            let total = neighborhood!.weight(reservoir: r, values: values, weighted: weighted, freshOnly: false)
+            guard total > 0 else { return nil }
+            here = neighborhood!.point(
+                reservoir: r, values: values, weighted: weighted, freshOnly: false, unit: smoteRandom.nextInt(below: total))
         }
-        preconditionFailure("seed weights disagree with their totals")
+        return neighborhood!.sourceSlot(of: here)
     }
 
     // MARK: - Generation
@@ -85,32 +88,39 @@ extension ResamplingEngine {
 
     /// Makes one sample from reservoir `r`'s sample in `seed`: a neighbour, λ, the
     /// interpolation, SMOTE-NC's categorical values, the cleaning filter, then the output and
-    /// the seed's credit. Random draws, in order: neighbour index, λ (Borderline-SMOTE 2 towards
+    /// the credit (to the seed's entry, or counted for the arriving event's: see ``BalanceMode``). Random draws, in order: neighbour index, λ (Borderline-SMOTE 2 towards
     /// another class: a second factor), then SMOTE-NC tie-breaks.
     mutating func generate(fromReservoir r: Int, seed: Int, into batch: inout SyntheticBatch) -> Bool {
         let c = reservoirClass[r]
         candidateScratch.removeAll(keepingCapacity: true)
         let neighborID: String
         let gap: Float
-        if configuration.variant == .borderline2 {
+        if plan.neighbors == .anyClass {
             let here = neighborhood!.slot(reservoir: r, slot: seed)
             let graph = neighborhood!.graph
             let count = min(configuration.k, graph.neighborCount(of: here))
+            // Unreachable with distances that cannot overflow (every point has its
+            // neighbours); kept so that no state can make the draw below trap.
+            guard count > 0 else { return false }
             let neighbor = graph.neighbor(of: here, at: smoteRandom.nextInt(below: count))
             var step = smoteRandom.nextUnitFloat()
-            if neighborhood!.classIndex(of: neighbor) != c { step *= 0.5 * smoteRandom.nextUnitFloat() }
+            if plan.gap == .halvedTowardOtherClass && neighborhood!.classIndex(of: neighbor) != c {
+                step *= 0.5 * smoteRandom.nextUnitFloat()
+            }
             gap = step
             graph.points.interpolate(from: here, to: neighbor, gap: gap, appendingTo: &candidateScratch)
             neighborID = neighborhood!.id(of: neighbor)
         } else {
             let graph = reservoirs[r].graph
-            let neighbor = graph.neighbor(of: seed, at: smoteRandom.nextInt(below: graph.neighborCount(of: seed)))
+            let count = graph.neighborCount(of: seed)
+            guard count > 0 else { return false }
+            let neighbor = graph.neighbor(of: seed, at: smoteRandom.nextInt(below: count))
             gap = smoteRandom.nextUnitFloat()
             graph.points.interpolate(from: seed, to: neighbor, gap: gap, appendingTo: &candidateScratch)
             neighborID = reservoirs[r].id(of: neighbor)
         }
         let categoricalStart = batch.categories.count
-        if configuration.variant == .smotenc { appendCategories(reservoir: r, seed: seed, into: &batch) }
+        if plan.categoricalCount > 0 { appendCategories(reservoir: r, seed: seed, into: &batch) }
         if configuration.cleaning != .none && cleaningDrops(classIndex: c) {
             batch.categories.removeSubrange(categoricalStart...)
             cleaned[c] += 1
@@ -121,7 +131,10 @@ extension ResamplingEngine {
         batch.seedIDs.append(reservoirs[r].id(of: seed))
         batch.neighborIDs.append(neighborID)
         batch.gaps.append(gap)
-        window[serial: reservoirs[r].serial(of: seed)].credits += 1
+        switch configuration.balance {
+        case .window: window[serial: reservoirs[r].serial(of: seed)].credits += 1
+        case .stream: producedScratch[r] += 1  // credited to the arriving event by the caller
+        }
         liveSynthetic[c] += 1
         emitted[c] += 1
         return true
@@ -191,7 +204,7 @@ extension ResamplingEngine {
     mutating func appendCategories(reservoir r: Int, seed: Int, into batch: inout SyntheticBatch) {
         let graph = reservoirs[r].graph
         let neighbors = graph.neighborCount(of: seed)
-        for i in 0..<configuration.categoricalCount {
+        for i in 0..<plan.categoricalCount {
             var best = 0
             codeScratch.removeAll(keepingCapacity: true)
             for a in 0..<neighbors {

@@ -30,6 +30,6 @@ public enum SMOTEVariant: String, Sendable, Hashable, CaseIterable, Codable {
     /// Whether the variant needs the neighbourhood over all classes (the minority
     /// reservoirs and the majority sample).
     public var needsMixedNeighborhood: Bool {
-        self == .borderline1 || self == .borderline2 || self == .adasyn
+        rule.counted != .none || rule.neighbors == .anyClass
     }
 }

@@ -16,6 +16,8 @@ public struct MajoritySample: Sendable {
     /// Per slot: position in `members`, and the window serial of its event.
     var positions: ContiguousArray<Int32> = []
     var serials: ContiguousArray<UInt64> = []
+    /// Per slot: the event id (Borderline-SMOTE 2 names majority neighbours in provenance).
+    var ids: ContiguousArray<String> = []
 
     /// Creates an empty sample.
     public init(dimension: Int, capacity: Int) {
@@ -34,9 +36,13 @@ public struct MajoritySample: Sendable {
     /// The window serial of the event sampled in `slot`.
     public func serial(of slot: Int) -> UInt64 { serials[slot] }
 
+    /// The id of the event sampled in `slot`.
+    public func id(of slot: Int) -> String { ids[slot] }
+
     /// Offers a majority event.
     /// - Parameters:
     ///   - features: its features.
+    ///   - id: its id.
     ///   - serial: its window serial.
     ///   - population: the number of majority events in the window, this one included.
     ///   - random: the generator deciding admission and replacement.
@@ -45,7 +51,8 @@ public struct MajoritySample: Sendable {
     ///   the same slot).
     /// - Complexity: O(d).
     mutating func offer(
-        _ features: UnsafeBufferPointer<Float>, serial: UInt64, population: Int, random: inout Xoshiro256StarStar
+        _ features: UnsafeBufferPointer<Float>, id: String, serial: UInt64, population: Int,
+        random: inout Xoshiro256StarStar
     ) -> (slot: Int?, replaced: UInt64?, replacedSlot: Int?) {
         guard capacity > 0 else { return (nil, nil, nil) }
         var replaced: UInt64?
@@ -58,15 +65,23 @@ public struct MajoritySample: Sendable {
             replacedSlot = victim
             remove(victim)
         }
+        let slot = admit(features, id: id, serial: serial)
+        return (slot, replaced, replacedSlot)
+    }
+
+    /// Stores a new member at the end of `members`.
+    mutating func admit(_ features: UnsafeBufferPointer<Float>, id: String, serial: UInt64) -> Int {
         let slot = points.allocate(copying: features)
         while positions.count <= slot {
             positions.append(-1)
             serials.append(0)
+            ids.append("")
         }
         positions[slot] = Int32(members.count)
         serials[slot] = serial
+        ids[slot] = id
         members.append(Int32(slot))
-        return (slot, replaced, replacedSlot)
+        return slot
     }
 
     /// Removes the sample in `slot`.
@@ -78,6 +93,7 @@ public struct MajoritySample: Sendable {
         positions[Int(lastSlot)] = Int32(position)
         members.removeLast()
         positions[slot] = -1
+        ids[slot] = ""
         points.release(slot)
     }
 

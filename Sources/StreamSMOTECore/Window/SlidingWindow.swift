@@ -35,6 +35,12 @@ public struct SlidingWindow: Sendable {
     /// Registers a class index (counts start at zero).
     mutating func addClass() { classCounts.append(0) }
 
+    /// Forgets the last class index, which has no event in the window.
+    mutating func removeLastClass() {
+        precondition(classCounts.last == 0, "removing a class that has events in the window")
+        classCounts.removeLast()
+    }
+
     /// Whether the oldest entry must leave before an event at `timestamp` is appended.
     /// - Complexity: O(1).
     func mustEvictBeforeAppending(at timestamp: Double) -> Bool {

@@ -10,31 +10,29 @@
 ///     counters[error.reason] += 1
 /// }
 /// ```
+///
+/// It holds only the chosen codec's decoder, made once; each call is one dynamic dispatch
+/// to it, with nothing boxed or allocated per event.
 public struct EventDecoder: Sendable {
     /// The payload encoding.
     public let codec: Codec
-    private var json: JSONEventDecoder
-    private var protobuf: ProtobufEventDecoder
+    private var decoder: any PayloadDecoder
 
     /// Creates a decoder.
     ///
     /// - Parameters:
     ///   - codec: The payload encoding of the stream.
-    ///   - validation: Size limit, feature count (`nil`: the first accepted event fixes it)
-    ///     and label set.
+    ///   - validation: Size limit, feature count (`nil`: the first accepted event fixes it),
+    ///     label set and length limits.
     public init(codec: Codec, validation: EventValidation = EventValidation()) {
         self.codec = codec
-        json = JSONEventDecoder(validation: validation)
-        protobuf = ProtobufEventDecoder(validation: validation)
+        decoder = codec.registration.makeDecoder(validation)
     }
 
     /// The checks in force; `featureCount` becomes non-nil with the first accepted event.
     public var validation: EventValidation {
-        get { codec == .json ? json.validation : protobuf.validation }
-        set {
-            json.validation = newValue
-            protobuf.validation = newValue
-        }
+        get { decoder.validation }
+        set { decoder.validation = newValue }
     }
 
     /// Decodes one payload into `event`, replacing its contents.
@@ -46,17 +44,11 @@ public struct EventDecoder: Sendable {
     /// - Complexity: O(`payload.count`).
     @inline(__always)
     public mutating func decode(_ payload: UnsafeRawBufferPointer, into event: inout DecodedEvent) throws(EventRejection) {
-        switch codec {
-        case .json: try json.decode(payload, into: &event)
-        case .protobuf: try protobuf.decode(payload, into: &event)
-        }
+        try decoder.decode(payload, into: &event)
     }
 
     /// Decodes one payload held in an array; see `decode(_:into:)`.
     public mutating func decode(_ payload: [UInt8], into event: inout DecodedEvent) throws(EventRejection) {
-        switch codec {
-        case .json: try json.decode(payload, into: &event)
-        case .protobuf: try protobuf.decode(payload, into: &event)
-        }
+        try decoder.decode(payload, into: &event)
     }
 }

@@ -6,6 +6,8 @@
 /// publish the received payload frame unchanged on `topic(.real, label:)`. Re-encoding
 /// instead normalises it (unknown keys dropped, integer labels as strings, canonical
 /// numbers), which is byte-deterministic.
+///
+/// It holds only the chosen codec's encoder, made once; each call is one dynamic dispatch.
 public struct EventEncoder: Sendable {
     /// The kind of output, which picks the topic prefix.
     public enum TopicKind: String, Sendable, CaseIterable {
@@ -17,14 +19,14 @@ public struct EventEncoder: Sendable {
 
     /// The payload encoding.
     public let codec: Codec
-    private let json = JSONEventEncoder()
-    private let protobuf = ProtobufEventEncoder()
+    private let encoder: any PayloadEncoder
 
     /// Creates an encoder.
     ///
     /// - Parameter codec: The payload encoding of the output.
     public init(codec: Codec) {
         self.codec = codec
+        encoder = codec.registration.makeEncoder()
     }
 
     /// Appends the encoding of `event` to `buffer`.
@@ -38,29 +40,7 @@ public struct EventEncoder: Sendable {
     /// - Complexity: O(size of the output).
     @inline(__always)
     public func encode(_ event: DecodedEvent, into buffer: inout [UInt8]) throws(EventRejection) {
-        switch codec {
-        case .json: try json.encode(event, into: &buffer)
-        case .protobuf: try protobuf.encode(event, into: &buffer)
-        }
-    }
-
-    /// Appends the encoding of an event given field by field (features borrowed from the
-    /// caller's storage); see `JSONEventEncoder.encode(id:ts:seq:label:features:categories:synthetic:origin:into:)`.
-    public func encode(
-        id: String, ts: Double? = nil, seq: UInt64? = nil, label: String, features: UnsafeBufferPointer<Float>,
-        categories: [String] = [], synthetic: Bool = false, origin: SyntheticOrigin? = nil,
-        into buffer: inout [UInt8]
-    ) throws(EventRejection) {
-        switch codec {
-        case .json:
-            try json.encode(
-                id: id, ts: ts, seq: seq, label: label, features: features, categories: categories,
-                synthetic: synthetic, origin: origin, into: &buffer)
-        case .protobuf:
-            try protobuf.encode(
-                id: id, ts: ts, seq: seq, label: label, features: features, categories: categories,
-                synthetic: synthetic, origin: origin, into: &buffer)
-        }
+        try encoder.encode(event, into: &buffer)
     }
 
     /// Appends the output topic `<kind>.<label>` to `buffer` (the label's UTF-8 bytes as is).

@@ -20,50 +20,72 @@ extension JSONEventDecoder {
         return true
     }
 
-    /// Validates a number token and collects what the fast conversions need.
+    /// Validates a number token and collects what the fast conversions need, in one tight
+    /// pass over the digits (no overflow checks per digit: up to 19 digits cannot overflow).
     func scanNumber(_ c: inout JSONCursor) throws(JSONFailure) -> DecimalText {
         let start = c.pos
+        let base = c.base
+        let end = c.count
+        var p = start
         var number = DecimalText()
-        if c.peek() == UInt8(ascii: "-") {
+        if p < end && base[p] == UInt8(ascii: "-") {
             number.negative = true
-            c.pos += 1
+            p += 1
         }
-        let first = c.peek()
-        guard isASCIIDigit(first) else { throw .malformed("invalid number", at: start) }
-        if first == UInt8(ascii: "0") {
-            c.pos += 1
-            if isASCIIDigit(c.peek()) { throw .malformed("number with a leading zero", at: start) }
+        guard p < end, isASCIIDigit(base[p]) else { throw .malformed("invalid number", at: start) }
+        var mantissa: UInt64 = 0
+        let integerStart = p
+        if base[p] == UInt8(ascii: "0") {
+            p += 1
+            if p < end && isASCIIDigit(base[p]) { throw .malformed("number with a leading zero", at: start) }
         } else {
-            while isASCIIDigit(c.peek()) {
-                number.accumulate(c.peek(), fraction: false)
-                c.pos += 1
+            while p < end {
+                let digit = base[p] &- 0x30
+                if digit >= 10 { break }
+                mantissa = mantissa &* 10 &+ UInt64(digit)
+                p += 1
             }
         }
-        if c.peek() == UInt8(ascii: ".") {
-            c.pos += 1
+        var digits = p - integerStart
+        var exponent = 0
+        if p < end && base[p] == UInt8(ascii: ".") {
+            p += 1
             number.hasFractionOrExponent = true
-            guard isASCIIDigit(c.peek()) else { throw .malformed("number without digits after '.'", at: start) }
-            while isASCIIDigit(c.peek()) {
-                number.accumulate(c.peek(), fraction: true)
-                c.pos += 1
+            let fractionStart = p
+            while p < end {
+                let digit = base[p] &- 0x30
+                if digit >= 10 { break }
+                mantissa = mantissa &* 10 &+ UInt64(digit)
+                p += 1
             }
+            guard p > fractionStart else { throw .malformed("number without digits after '.'", at: start) }
+            digits += p - fractionStart
+            exponent = fractionStart - p
         }
-        if c.peek() | 0x20 == UInt8(ascii: "e") {
-            c.pos += 1
+        if p < end && base[p] | 0x20 == UInt8(ascii: "e") {
+            p += 1
             number.hasFractionOrExponent = true
             var negativeExponent = false
-            if c.peek() == UInt8(ascii: "-") || c.peek() == UInt8(ascii: "+") {
-                negativeExponent = c.peek() == UInt8(ascii: "-")
-                c.pos += 1
+            if p < end && (base[p] == UInt8(ascii: "-") || base[p] == UInt8(ascii: "+")) {
+                negativeExponent = base[p] == UInt8(ascii: "-")
+                p += 1
             }
-            guard isASCIIDigit(c.peek()) else { throw .malformed("number without exponent digits", at: start) }
-            var exponent = 0
-            while isASCIIDigit(c.peek()) {
+            guard p < end, isASCIIDigit(base[p]) else { throw .malformed("number without exponent digits", at: start) }
+            var value = 0
+            while p < end, isASCIIDigit(base[p]) {
                 // Saturate: anything this large is zero or infinite, and strtod sees the text.
-                if exponent < 100_000 { exponent = exponent * 10 + Int(c.peek() &- 0x30) } else { number.exact = false }
-                c.pos += 1
+                if value < 100_000 { value = value * 10 + Int(base[p] &- 0x30) } else { number.exact = false }
+                p += 1
             }
-            number.exponent += negativeExponent ? -exponent : exponent
+            exponent += negativeExponent ? -value : value
+        }
+        c.pos = p
+        number.mantissa = mantissa
+        number.exponent = exponent
+        if digits > 19 {
+            // 20 digits or more may have wrapped: recount with overflow checks (seq reaches
+            // 2^64 - 1, which has 20 digits).
+            number.recount(UnsafeBufferPointer(start: base + integerStart, count: p - integerStart))
         }
         return number
     }

@@ -14,8 +14,11 @@
 ///   same payload disagree about its label.
 /// - `null` on any known key means "absent" (so it is `missingField` for `id`, `label`,
 ///   `features`).
-/// - `label` may be a string or an integer literal; an integer keeps its text exactly as
-///   written (`7`, `-3`). A number with a fraction or exponent is `wrongType`.
+/// - `label` may be a string or an integer literal. Labels are compared as strings, and an
+///   integer is its canonical decimal text: its digits as written (`7`, `-3`, any length up
+///   to the label limit, never converted to a number), with `-0` as `0`. So `7` and `"7"`
+///   are one class, `-0`, `0` and `"0"` another. A number with a fraction or an exponent
+///   (`1.0`, `1e0`) is `wrongType`: a float is not a class name.
 /// - `seq` must be an integer literal in 0…2⁶⁴−1, otherwise `wrongType`.
 /// - Python's `json` writes `NaN`, `Infinity` and `-Infinity` for non-finite floats. Where
 ///   a number is expected (`features`, `ts`, `origin.gap`) these tokens are reported as
@@ -24,7 +27,7 @@
 ///   (`1e39`) are `nonFinite`, values that underflow become zero or subnormal.
 ///
 /// A decoder holds scratch space and the stream's feature count, so keep one per thread.
-public struct JSONEventDecoder: Sendable {
+public struct JSONEventDecoder: PayloadDecoder {
     /// Deepest nesting accepted inside unknown values (the event object is level 1).
     public static let maxNestingDepth = 64
 
@@ -70,14 +73,12 @@ public struct JSONEventDecoder: Sendable {
         }
         try validation.finish(event, pending: pending)
     }
+}
 
-    /// Decodes one payload held in an array; see `decode(_:into:)`.
-    public mutating func decode(_ payload: [UInt8], into event: inout DecodedEvent) throws(EventRejection) {
-        let result: Result<Void, EventRejection> = payload.withUnsafeBytes { raw in
-            Result { () throws(EventRejection) in try decode(raw, into: &event) }
-        }
-        try result.get()
-    }
+extension CodecRegistration {
+    /// `--codec json`: `JSONEventDecoder` and `JSONEventEncoder`.
+    static let json = CodecRegistration(
+        name: "json", summary: "UTF-8 JSON objects (the default)", decoder: JSONEventDecoder.self, encoder: JSONEventEncoder.self)
 }
 
 /// The keys the decoder reads; each one a bit so duplicates are caught with a mask.
@@ -198,7 +199,10 @@ extension JSONEventDecoder {
                 guard !number.hasFractionOrExponent else {
                     return note(.wrongType, "\"label\" is a number but not an integer", &pending)
                 }
-                event.label = interner.intern(c.bytes(from: start, to: c.pos))
+                // JSON integers are canonical (no leading zeros, no plus sign) but for `-0`,
+                // which must be the class `0`.
+                let digits = c.bytes(from: start, to: c.pos)
+                event.label = digits.count == 2 && digits[1] == UInt8(ascii: "0") ? "0" : interner.intern(digits)
             } else {
                 try wrongType("\"label\" is neither a string nor an integer", &c, &pending)
             }

@@ -6,13 +6,13 @@
 /// false, `origin` when `nil`. Labels are always written as strings (integer labels were
 /// kept as their digits by the decoder, so `7` becomes `"7"`, which compares equal).
 ///
-/// Numbers use Swift's shortest round-trip representation (`Float.description`,
-/// `Double.description`), which is valid JSON for every finite value (`1e-05`, `-0.0`,
-/// `1e+20`), reads back to the same bits, and is at most 15 bytes for a `Float`, so it never
-/// allocates. Non-finite values are refused before anything is written, so `nan` or `inf`
-/// can never be emitted. Strings escape `"`, `\` and control characters and keep all other
-/// UTF-8 as is.
-public struct JSONEventEncoder: Sendable {
+/// Numbers are the shortest decimal that reads back to the same bits, written by
+/// `ShortestDecimal` straight into the buffer, byte for byte as Swift's `Float.description`
+/// and `Double.description` write them (the encoder used those until it stopped going through
+/// `String`): valid JSON for every finite value (`1e-05`, `-0.0`, `1e+20`). Non-finite values
+/// are refused before anything is written, so `nan` or `inf` can never be emitted. Strings
+/// escape `"`, `\` and control characters and keep all other UTF-8 as is.
+public struct JSONEventEncoder: PayloadEncoder {
     /// Creates an encoder; it has no state.
     public init() {}
 
@@ -24,8 +24,7 @@ public struct JSONEventEncoder: Sendable {
     ///     reuse its capacity. Unchanged when this throws.
     /// - Throws: `EventRejection` (`missingField` or `nonFinite`) for an event that would not
     ///   decode, such as a synthetic sample whose interpolation overflowed `Float`.
-    /// - Complexity: O(size of the output); no allocation once `buffer` has grown, except for
-    ///   `ts` values whose shortest representation exceeds 15 bytes.
+    /// - Complexity: O(size of the output); no allocation once `buffer` has grown.
     public func encode(_ event: DecodedEvent, into buffer: inout [UInt8]) throws(EventRejection) {
         let result = event.features.withUnsafeBufferPointer { features in
             Result { () throws(EventRejection) in
@@ -51,7 +50,7 @@ public struct JSONEventEncoder: Sendable {
     ///   - origin: Provenance, written when non-nil.
     ///   - buffer: Receives the bytes; unchanged when this throws.
     /// - Throws: `EventRejection` (`missingField` or `nonFinite`).
-    public func encode(
+    func encode(
         id: String, ts: Double? = nil, seq: UInt64? = nil, label: String, features: UnsafeBufferPointer<Float>,
         categories: [String] = [], synthetic: Bool = false, origin: SyntheticOrigin? = nil,
         into buffer: inout [UInt8]
@@ -61,7 +60,7 @@ public struct JSONEventEncoder: Sendable {
         Self.appendString(id, to: &buffer)
         if let ts {
             buffer.append(contentsOf: #","ts":"#.utf8)
-            buffer.append(contentsOf: ts.description.utf8)
+            ShortestDecimal.append(ts, to: &buffer)
         }
         if let seq {
             buffer.append(contentsOf: #","seq":"#.utf8)
@@ -70,10 +69,7 @@ public struct JSONEventEncoder: Sendable {
         buffer.append(contentsOf: #","label":"#.utf8)
         Self.appendString(label, to: &buffer)
         buffer.append(contentsOf: #","features":["#.utf8)
-        for index in features.indices {
-            if index > 0 { buffer.append(UInt8(ascii: ",")) }
-            buffer.append(contentsOf: features[index].description.utf8)
-        }
+        Self.appendNumbers(features, to: &buffer)
         buffer.append(UInt8(ascii: "]"))
         if !categories.isEmpty {
             buffer.append(contentsOf: #","categories":["#.utf8)
@@ -90,10 +86,32 @@ public struct JSONEventEncoder: Sendable {
             buffer.append(contentsOf: #","neighbor":"#.utf8)
             Self.appendString(origin.neighbor, to: &buffer)
             buffer.append(contentsOf: #","gap":"#.utf8)
-            buffer.append(contentsOf: origin.gap.description.utf8)
+            ShortestDecimal.append(origin.gap, to: &buffer)
             buffer.append(UInt8(ascii: "}"))
         }
         buffer.append(UInt8(ascii: "}"))
+    }
+
+    /// Appends `values` separated by commas. They are written into a stack chunk first, so
+    /// the buffer grows once per chunk rather than once per value.
+    static func appendNumbers(_ values: UnsafeBufferPointer<Float>, to buffer: inout [UInt8]) {
+        let chunk = 1024
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: chunk) { scratch in
+            let p = scratch.baseAddress!
+            var count = 0
+            for index in values.indices {
+                if count > chunk - ShortestDecimal.maxFloatLength - 1 {
+                    buffer.append(contentsOf: UnsafeBufferPointer(start: p, count: count))
+                    count = 0
+                }
+                if index > 0 {
+                    p[count] = UInt8(ascii: ",")
+                    count += 1
+                }
+                count += ShortestDecimal.write(values[index], to: p + count)
+            }
+            buffer.append(contentsOf: UnsafeBufferPointer(start: p, count: count))
+        }
     }
 
     private static let hexDigits: StaticString = "0123456789abcdef"

@@ -5,7 +5,7 @@
 /// the same bytes (fields in number order, packed features, proto3 defaults omitted, the
 /// order SwiftProtobuf uses, which a test checks byte for byte) into the caller's buffer, so
 /// encoding allocates nothing once the buffer has grown.
-public struct ProtobufEventEncoder: Sendable {
+public struct ProtobufEventEncoder: PayloadEncoder {
     /// Creates an encoder; it has no state.
     public init() {}
 
@@ -42,7 +42,7 @@ public struct ProtobufEventEncoder: Sendable {
     ///   - origin: Provenance, field 8, written when non-nil.
     ///   - buffer: Receives the bytes; unchanged when this throws.
     /// - Throws: `EventRejection` (`missingField` or `nonFinite`).
-    public func encode(
+    func encode(
         id: String, ts: Double? = nil, seq: UInt64? = nil, label: String, features: UnsafeBufferPointer<Float>,
         categories: [String] = [], synthetic: Bool = false, origin: SyntheticOrigin? = nil,
         into buffer: inout [UInt8]

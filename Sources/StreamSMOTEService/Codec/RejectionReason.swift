@@ -2,7 +2,8 @@
 ///
 /// When a payload has several problems, the first reason in declaration order is reported:
 /// `oversize` (not even read), then `malformed` (nothing in it can be trusted), then
-/// `wrongType`, `missingField`, `nonFinite`, `featureCount`, `unknownLabel`.
+/// `wrongType`, `missingField`, `idTooLong`, `labelTooLong`, `invalidLabel`, `nonFinite`,
+/// `featureCount`, `unknownLabel`. The daemon's metrics take their labels from `allCases`.
 public enum RejectionReason: String, CaseIterable, Sendable, Hashable, Comparable {
     /// Larger than `EventValidation.maxPayloadBytes`.
     case oversize
@@ -14,6 +15,14 @@ public enum RejectionReason: String, CaseIterable, Sendable, Hashable, Comparabl
     case wrongType
     /// `id`, `label` or `features` is absent, `null` or empty, or `origin` is incomplete.
     case missingField
+    /// `id`, `origin.seed` or `origin.neighbor` is longer than `EventValidation.maxIdBytes`.
+    case idTooLong
+    /// `label` is longer than `EventValidation.maxLabelBytes`.
+    case labelTooLong
+    /// `label` holds a control character (C0, DEL, C1), a Unicode bidi control (U+061C,
+    /// U+200E, U+200F, U+202A–U+202E, U+2066–U+2069) or a line or paragraph separator
+    /// (U+2028, U+2029): characters that would rewrite topics, log lines or metric labels.
+    case invalidLabel
     /// A feature, `ts` or `origin.gap` is NaN or infinite, including values finite as
     /// `Double` that overflow `Float` and Python's `NaN`/`Infinity` tokens.
     case nonFinite
@@ -32,10 +41,13 @@ public enum RejectionReason: String, CaseIterable, Sendable, Hashable, Comparabl
         case .malformed: 1
         case .wrongType: 2
         case .missingField: 3
-        case .nonFinite: 4
-        case .featureCount: 5
-        case .unknownLabel: 6
-        case .futureTimestamp: 7
+        case .idTooLong: 4
+        case .labelTooLong: 5
+        case .invalidLabel: 6
+        case .nonFinite: 7
+        case .featureCount: 8
+        case .unknownLabel: 9
+        case .futureTimestamp: 10
         }
     }
 

@@ -22,6 +22,11 @@ public struct Daemon: Service {
         public var publish: String
         /// The metrics `host:port`, if serving.
         public var metrics: String?
+
+        public init(publish: String, metrics: String?) {
+            self.publish = publish
+            self.metrics = metrics
+        }
     }
 
     /// The settings it runs with.
@@ -61,7 +66,10 @@ public struct Daemon: Service {
               deadLetterEndpoint.map({ if case .zeroMQ = $0 { true } else { false } }) ?? true else {
             throw ServiceError(.invalidConfiguration, "only ZeroMQ endpoints (tcp://, ipc://, inproc://) are supported")
         }
-        let restored = try restoreState(&configuration)
+        let store: DirectorySnapshotStore? = configuration.service.state.map { DirectorySnapshotStore(directory: $0) }
+        try store?.lock()
+        defer { store?.unlock() }
+        let restored = try restoreState(&configuration, from: store)
         let curve = try CurveMaterial.load(input: configuration.input, output: configuration.output)
         let context: Context
         do { context = try Context(ioThreads: 1) } catch {
@@ -116,7 +124,7 @@ public struct Daemon: Service {
                                     blocks: settings.output.outputPolicy == .block, curve: curve, stop: stop)
                                 let stage = EngineStage(
                                     output: settings.output, codec: settings.input.codec, engine: settings.engine,
-                                    service: settings.service, sink: sink, context: context, handoff: handoff,
+                                    service: settings.service, store: store, sink: sink, context: context, handoff: handoff,
                                     metrics: metrics, logger: logger, stop: stop, acknowledgements: acknowledgements,
                                     namespace: namespace, restored: restored, onReady: onEngineReady)
                                 try stage.run()
@@ -171,15 +179,12 @@ public struct Daemon: Service {
     ///
     /// - Throws: ``ServiceError`` with code `state` for a snapshot that is damaged, foreign,
     ///   or made with other settings, unless `--discard-state` moves it aside.
-    private func restoreState(_ configuration: inout DaemonConfiguration) throws(ServiceError) -> RestoredState? {
-        guard let directory = configuration.service.state else { return nil }
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw ServiceError(.state, "cannot create the state directory \(directory)")
-        }
-        guard let bytes = try SnapshotFile.read(from: directory) else {
-            logger.info("no snapshot yet: starting empty", metadata: ["state.directory": .string(directory)])
+    private func restoreState(
+        _ configuration: inout DaemonConfiguration, from store: (any SnapshotStore)?
+    ) throws(ServiceError) -> RestoredState? {
+        guard let store else { return nil }
+        guard let bytes = try store.read() else {
+            logger.info("no snapshot yet: starting empty", metadata: ["state.location": .string(store.location)])
             return nil
         }
         let settings = configuration
@@ -200,7 +205,7 @@ public struct Daemon: Service {
             }
             configuration.input.dimension = engine.configuration.dimension
             logger.info("state restored", metadata: [
-                "state.directory": .string(directory),
+                "state.location": .string(store.location),
                 "state.window": .stringConvertible(engine.window.count),
                 "state.position": .stringConvertible(snapshot.inputPosition),
                 "state.classes": .string(engine.counters.classes.map { "\($0.label)=\($0.windowCount)" }.joined(separator: ",")),
@@ -209,12 +214,11 @@ public struct Daemon: Service {
                 engine: engine, syntheticSerial: snapshot.syntheticSerial, sequences: snapshot.sequences,
                 inputPosition: snapshot.inputPosition)
         } catch {
-            let path = SnapshotFile.path(in: directory)
             guard configuration.service.discardState else {
                 throw ServiceError(
-                    .state, "cannot restore \(path): \(error.message)\nStart with --discard-state to move it aside and begin empty.")
+                    .state, "cannot restore the snapshot in \(store.location): \(error.message)\nStart with --discard-state to move it aside and begin empty.")
             }
-            let aside = try SnapshotFile.discard(in: directory)
+            let aside = try store.discard()
             logger.warning("snapshot discarded: starting empty", metadata: [
                 "state.reason": .string(error.message), "state.moved": .string(aside),
             ])

@@ -240,6 +240,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if engine.reservoirCapacity < engine.k + 1 {
             throw fail("--reservoir \(engine.reservoirCapacity) must hold at least k + 1 = \(engine.k + 1) samples")
         }
+        if let minimum = engine.minMinority, minimum < engine.k + 1 || minimum > engine.reservoirCapacity {
+            throw fail("--min-minority \(minimum) must be between k + 1 = \(engine.k + 1) and --reservoir \(engine.reservoirCapacity)")
+        }
         if engine.variant == .smotenc && engine.categoricalCount < 1 { throw fail("--variant smotenc needs --categories N (N ≥ 1)") }
         if engine.variant != .smotenc && engine.categoricalCount != 0 { throw fail("--categories is for --variant smotenc") }
         if let weights = engine.featureWeights, let dimension = input.dimension, weights.count != dimension {
@@ -248,6 +251,14 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if let minority = engine.minorityLabels, !input.labels.isEmpty,
            let stray = minority.first(where: { !input.labels.contains($0) }) {
             throw fail("--minority \(stray) is not in --label")
+        }
+        for label in input.labels + (engine.minorityLabels ?? []) {
+            if label.utf8.count > input.maxLabelBytes {
+                throw fail("the label \(PayloadExcerpt.escaped(label)) is longer than --max-label-bytes \(input.maxLabelBytes): no event could carry it")
+            }
+            if EventValidation.forbiddenCharacter(in: label) != nil {
+                throw fail("the label \(PayloadExcerpt.escaped(label)) holds a control or bidi character: no event could carry it")
+            }
         }
         if (output.curveAllow != nil || input.curveServerKey != nil) && output.curveSecretKey == nil {
             throw fail("--curve-server-key and --curve-allow need --curve-secret-key")

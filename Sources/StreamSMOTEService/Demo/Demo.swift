@@ -56,7 +56,8 @@ public struct Demo: Service {
         replay.rate = settings.rate
         replay.topic = "tx"
         replay.progress = false
-        replay.warmup = 1
+        // The replay waits for the daemon's subscription: the stream starts with its first event.
+        replay.waitSubscribers = 1
 
         Terminal.writeOutput("""
             StreamSMOTE demo: a fraud-like stream (\(Int(settings.rate)) events/s, 0.5% fraud in 3 drifting clusters)
@@ -95,6 +96,7 @@ public struct Demo: Service {
             var tap = Tap.Settings(endpoints: [endpoints.publish])
             tap.codec = settings.codec
             tap.mode = .stats
+            tap.window = settings.windowEvents
             tap.duration = settings.duration
             let tapSettings = tap
             group.addTask {

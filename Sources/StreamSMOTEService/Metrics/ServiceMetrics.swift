@@ -33,6 +33,7 @@ public final class ServiceMetrics: Sendable {
     let snapshotDuration: CoreMetrics.Timer
     let snapshotLastSuccess: CoreMetrics.Gauge
     let windowEvents: CoreMetrics.Gauge
+    let outputSubscriptions: CoreMetrics.Gauge
     let indexUpdate: CoreMetrics.Timer
     let latency: CoreMetrics.Timer
     let batchSize: CoreMetrics.Recorder
@@ -111,6 +112,7 @@ public final class ServiceMetrics: Sendable {
         snapshotDuration = Timer(label: "streamsmote_snapshot_seconds", factory: factory)
         snapshotLastSuccess = Gauge(label: "streamsmote_snapshot_last_success_timestamp_seconds", factory: factory)
         windowEvents = Gauge(label: "streamsmote_window_events", factory: factory)
+        outputSubscriptions = Gauge(label: "streamsmote_output_subscriptions", factory: factory)
         indexUpdate = Timer(label: "streamsmote_index_update_seconds", factory: factory)
         latency = Timer(label: "streamsmote_latency_seconds", factory: factory)
         batchSize = Recorder(label: "streamsmote_batch_events", factory: factory)
@@ -124,6 +126,18 @@ public final class ServiceMetrics: Sendable {
             table[label] = made
             return made
         }
+    }
+
+    /// Drops `label`'s series: its class has left the window and freed its slot, so a stream
+    /// of throw-away labels cannot grow the exposition (and memory) without bound.
+    func dropClass(_ label: String) {
+        guard let series = perClass.withLock({ $0.removeValue(forKey: label) }) else { return }
+        series.received.destroy()
+        series.synthetic.destroy()
+        series.windowCount.destroy()
+        series.reservoir.destroy()
+        series.liveSynthetic.destroy()
+        series.cleaned.destroy()
     }
 
     /// The Prometheus text exposition of every series.

@@ -23,6 +23,7 @@ final class EngineStage<Sink: EventSink> {
     private let output: OutputSettings
     private let template: EngineConfiguration
     private let service: ServiceSettings
+    private let store: (any SnapshotStore)?
     private let sink: Sink
     private let context: Context
     private let handoff: BatchHandoff
@@ -61,9 +62,12 @@ final class EngineStage<Sink: EventSink> {
     private var lost: UInt64 = 0
     private var sequenceResets = 0
     private var lastFlush: UInt64 = 0
+    /// Totals since start, for the closing log line.
+    private var totals = (published: 0, droppedAtLimit: 0, droppedAtShutdown: 0)
 
     init(
-        output: OutputSettings, codec: Codec, engine template: EngineConfiguration, service: ServiceSettings, sink: Sink,
+        output: OutputSettings, codec: Codec, engine template: EngineConfiguration, service: ServiceSettings,
+        store: (any SnapshotStore)?, sink: Sink,
         context: Context, handoff: BatchHandoff, metrics: ServiceMetrics, logger: Logger, stop: StopSignal,
         acknowledgements: AcknowledgementBoard, namespace: UInt64, restored: RestoredState?,
         onReady: @escaping @Sendable (String) -> Void
@@ -71,6 +75,7 @@ final class EngineStage<Sink: EventSink> {
         self.output = output
         self.template = template
         self.service = service
+        self.store = store
         self.sink = sink
         self.context = context
         self.handoff = handoff
@@ -126,6 +131,12 @@ final class EngineStage<Sink: EventSink> {
         flush(batchSize: 0)
         try saveSnapshotIfDue(final: true)
         flush(batchSize: 0)
+        logger.info("output finished", metadata: [
+            "output.published": .stringConvertible(totals.published),
+            "output.dropped.hwm": .stringConvertible(totals.droppedAtLimit),
+            "output.dropped.shutdown": .stringConvertible(totals.droppedAtShutdown),
+            "state.final": .string(store == nil ? "none" : finishedCleanly ? "written" : "failed"),
+        ])
     }
 
     private enum Next { case batch(UInt16), idle, end }
@@ -145,7 +156,7 @@ final class EngineStage<Sink: EventSink> {
             if final { finishedCleanly = false }
             return
         }
-        guard let directory = service.state else {
+        guard let store else {
             // Without state, input is released once its output is durable: at least once.
             acknowledgements.post(position)
             return
@@ -155,7 +166,7 @@ final class EngineStage<Sink: EventSink> {
         let snapshot = DaemonSnapshot(
             engine: engine.snapshot(), syntheticSerial: syntheticSerial, sequences: sequences.entries, inputPosition: position)
         do throws(ServiceError) {
-            try SnapshotFile.write(SnapshotFile.encode(snapshot), to: directory)
+            try store.write(SnapshotFile.encode(snapshot))
             metrics.snapshotsWritten.increment()
             metrics.snapshotDuration.recordNanoseconds(Int64(Clock.monotonicNanoseconds() &- now))
             metrics.snapshotLastSuccess.record(Clock.epochSeconds())
@@ -190,7 +201,7 @@ final class EngineStage<Sink: EventSink> {
     private static func syntheticBatch(for configuration: EngineConfiguration) -> SyntheticBatch {
         SyntheticBatch(
             dimension: configuration.dimension, reservingCapacity: 64,
-            categoricalCount: configuration.variant == .smotenc ? configuration.categoricalCount : 0)
+            categoricalCount: configuration.plan.categoricalCount)
     }
 
     private func makeEngine(dimension: Int) -> ResamplingEngine {
@@ -304,8 +315,12 @@ final class EngineStage<Sink: EventSink> {
         if publishedReal > 0 { metrics.publishedReal.increment(by: Int64(publishedReal)) }
         if publishedSynthetic > 0 { metrics.publishedSynthetic.increment(by: Int64(publishedSynthetic)) }
         let drops = sink.takeTallies()
+        totals.published += publishedReal + publishedSynthetic
+        totals.droppedAtLimit += drops.droppedAtLimit
+        totals.droppedAtShutdown += drops.droppedAtShutdown
         if drops.droppedAtLimit > 0 { metrics.publishDroppedAtLimit.increment(by: Int64(drops.droppedAtLimit)) }
         if drops.droppedAtShutdown > 0 { metrics.publishDroppedAtShutdown.increment(by: Int64(drops.droppedAtShutdown)) }
+        if let subscriptions = sink.subscriptions { metrics.outputSubscriptions.record(subscriptions) }
         if discarded > 0 { metrics.syntheticDiscarded.increment(by: Int64(discarded)) }
         if lost > 0 { metrics.lostMessages.increment(by: Int64(clamping: lost)) }
         if sequenceResets > 0 { metrics.sequenceResets.increment(by: Int64(sequenceResets)) }
@@ -317,7 +332,15 @@ final class EngineStage<Sink: EventSink> {
         publishedSynthetic = 0
         engineRejections.removeAll(keepingCapacity: true)
         // Gauges come from a full counter snapshot (it allocates).
-        guard let engine else { return }
+        guard engine != nil else { return }
+        for label in engine!.takeFreedLabels() {
+            // Counts still pending for it go out first, then its series go.
+            if let count = receivedByLabel.removeValue(forKey: label) { metrics.forClass(label).received.increment(by: Int64(count)) }
+            metrics.dropClass(label)
+            topics.removeValue(forKey: label)
+            cleanedReported.removeValue(forKey: label)
+        }
+        let engine = self.engine!
         let counters = engine.counters
         metrics.windowEvents.record(counters.windowCount)
         for item in counters.classes {

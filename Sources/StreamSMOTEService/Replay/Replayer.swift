@@ -7,8 +7,14 @@ import ZeroMQ
 import Glibc
 #endif
 
-/// `streamsmote replay`: publishes a file or the built-in generator on a bound PUB socket,
+/// `streamsmote replay`: publishes a file or the built-in generator on a bound XPUB socket,
 /// at a rate or as fast as possible, with a `seq` on every event.
+///
+/// Delivery does not depend on timing: the replay waits until ``Settings/waitSubscribers``
+/// subscribers have subscribed to its topic before the first event (a PUB drops what it
+/// sends before a subscription arrives), and `ZMQ_XPUB_NODROP` makes a slow subscriber slow
+/// the replay down instead of losing events (or, with ``Settings/dropWhenSlow``, the events
+/// are dropped and counted in the summary).
 ///
 /// Publishing runs on a dedicated thread; the task only waits for it, so SIGINT and SIGTERM
 /// (through ``ServiceGroup``) stop it between two events, after which what was queued is
@@ -33,8 +39,14 @@ public struct Replayer: Service {
         public var loop = false
         /// Pace by the events' own times, sped up by this factor (1 = real time).
         public var timeWarp: Double?
-        /// Seconds to wait after binding so that subscribers connecting now see the first event.
-        public var warmup = 1.0
+        /// Subscribers to wait for before the first event; 0 starts at once.
+        public var waitSubscribers = 0
+        /// How long to wait for them before giving up with an error.
+        public var waitTimeout = 60.0
+        /// Seconds to wait after the subscribers are there, before the first event.
+        public var warmup = 0.0
+        /// Drop (and count) events a slow subscriber cannot take instead of waiting for it.
+        public var dropWhenSlow = false
         /// ZMQ_SNDHWM: the most events queued for a slow subscriber before ZeroMQ drops.
         public var sendHighWaterMark: Int32 = 1_000_000
         /// Draw a progress line on a terminal.
@@ -54,12 +66,16 @@ public struct Replayer: Service {
         public var seconds = 0.0
         /// Events per class.
         public var classes: [String: Int] = [:]
+        /// Events a slow subscriber could not take (with ``Settings/dropWhenSlow``), or that
+        /// a stop interrupted.
+        public var dropped = 0
         /// Events per second achieved.
         public var rate: Double { seconds > 0 ? Double(events) / seconds : 0 }
 
         public var description: String {
             let perClass = classes.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-            return "replayed \(events) events in \(String(format: "%.2f", seconds)) s (\(Int(rate)) events/s): \(perClass)"
+            let drops = dropped > 0 ? ", \(dropped) dropped (a subscriber was too slow)" : ""
+            return "replayed \(events) events in \(String(format: "%.2f", seconds)) s (\(Int(rate)) events/s): \(perClass)\(drops)"
         }
     }
 
@@ -113,7 +129,7 @@ public struct Replayer: Service {
         case .generator(let generatorSettings): generator = EventGenerator(settings: generatorSettings)
         case .file(let fileSettings): file = try ReplayFile(fileSettings)
         }
-        let socket = try Socket(context, type: .pub)
+        let socket = try Socket(context, type: .xpub)
         defer {
             // A replay that ran to its end waits for slow subscribers to take what is
             // queued; one stopped by a signal leaves promptly.
@@ -122,10 +138,16 @@ public struct Replayer: Service {
             socket.close()
         }
         try socket.set(.sendHighWaterMark(settings.sendHighWaterMark))
+        try socket.set(.xpubNoDrop(true))
+        try socket.set(.xpubVerboser(true))
         let bound = try socket.bind(settings.publish)
         logger.info("replay bound", metadata: ["replay.endpoint": .string(bound)])
         onBound(bound)
-        // Subscribers that connect now need a moment before their subscriptions arrive.
+        var subscribers = SubscriberCount(topic: Array(settings.topic.utf8))
+        if settings.waitSubscribers > 0 {
+            try subscribers.wait(
+                for: settings.waitSubscribers, on: socket, timeout: settings.waitTimeout, stop: stop, logger: logger)
+        }
         var remaining = settings.warmup
         while remaining > 0 && !stop.isRequested {
             usleep(UInt32(min(remaining, 0.05) * 1e6))
@@ -170,16 +192,41 @@ public struct Replayer: Service {
             } catch {
                 throw ServiceError(.file, "event \(event.id) cannot be encoded: \(error.message)")
             }
-            try socket.send(topic, flags: .more)
-            try socket.send(payload)
-            summary.classes[event.label, default: 0] += 1
             n += 1
+            guard try send(topic: topic, payload: payload, on: socket, dropWhenSlow: settings.dropWhenSlow, stop: stop) else {
+                summary.dropped += 1
+                continue
+            }
+            summary.classes[event.label, default: 0] += 1
+            if n & 255 == 0 { subscribers.update(from: socket) }
             if n & 1023 == 0 { progress.update(n: n, start: start, classes: summary.classes) }
         }
-        summary.events = n
+        summary.events = n - summary.dropped
         summary.seconds = Double(Clock.monotonicNanoseconds() &- start) / 1e9
         progress.finish()
         return summary
+    }
+
+    /// Sends one event: waits for a slow subscriber (in slices, so a stop ends the wait), or
+    /// drops the event when told to. `false` when it was dropped.
+    private static func send(
+        topic: [UInt8], payload: [UInt8], on socket: Socket, dropWhenSlow: Bool, stop: StopSignal
+    ) throws -> Bool {
+        // The payload of an accepted topic frame is always queued.
+        if try socket.send(topic, flags: [.more, .dontWait]) {
+            try socket.send(payload)
+            return true
+        }
+        if dropWhenSlow { return false }
+        try socket.set(.sendTimeout(milliseconds: 100))
+        defer { try? socket.set(.sendTimeout(milliseconds: -1)) }
+        while !stop.isRequested {
+            if try socket.send(topic, flags: .more) {
+                try socket.send(payload)
+                return true
+            }
+        }
+        return false
     }
 
     /// Sleeps until `due` on the monotonic clock. An event less than 50 µs early goes out

@@ -59,6 +59,10 @@ package enum CSVInspection {
     /// - Throws: `ResampleError` (`badRow`) where the parser stops.
     /// - Complexity: O(`bytes.count`).
     package static func records(_ bytes: [UInt8]) throws(ResampleError) -> [Record] {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(ResampleError) -> [Record] in try records(buffer) }
+    }
+
+    private static func records(_ bytes: UnsafeBufferPointer<UInt8>) throws(ResampleError) -> [Record] {
         var parser = CSVParser(bytes: bytes)
         var fields: [CSVParser.Field] = []
         var records: [Record] = []
@@ -87,8 +91,11 @@ package enum CSVInspection {
 
     /// The text of a field as `resample` reads it (unquoted, `""` as `"`).
     package static func text(_ field: Field, in bytes: [UInt8]) -> String {
-        CSVParser(bytes: bytes).string(
-            CSVParser.Field(start: field.range.lowerBound, end: field.range.upperBound, quoted: field.quoted, escaped: field.escaped))
+        bytes.withUnsafeBufferPointer { buffer in
+            CSVParser(bytes: buffer).string(
+                CSVParser.Field(
+                    start: field.range.lowerBound, end: field.range.upperBound, quoted: field.quoted, escaped: field.escaped))
+        }
     }
 
     /// Parses `bytes` as `streamsmote resample` does before resampling.
@@ -98,15 +105,18 @@ package enum CSVInspection {
     ///   - labelColumn: `--label-column`.
     ///   - idColumn: `--id-column`.
     ///   - excludedColumns: `--exclude-column`s.
+    ///   - workers: parts parsed in parallel (`resample` uses one per core).
+    ///   - splitAbove: the data size from which the file is split into parts.
     /// - Throws: `ResampleError` naming the line, as `resample` reports it.
     /// - Complexity: O(`bytes.count`).
     package static func table(
-        _ bytes: [UInt8], labelColumn: String, idColumn: String?, excludedColumns: [String] = []
+        _ bytes: [UInt8], labelColumn: String, idColumn: String?, excludedColumns: [String] = [], workers: Int = 1,
+        splitAbove: Int = 1 << 20
     ) throws(ResampleError) -> Table {
         var options = ResampleOptions(inputPath: "<fuzz>", outputPath: "/dev/null", labelColumn: labelColumn)
         options.idColumn = idColumn
         options.excludedColumns = excludedColumns
-        let table = try ResampleTable(bytes: bytes, options: options)
+        let table = try ResampleTable(bytes: bytes, options: options, workers: workers, splitAbove: splitAbove)
         return Table(
             columnNames: table.columnNames, dimension: table.dimension, features: table.features,
             rowClasses: table.rowClasses, labels: table.labels, classCounts: table.classCounts,

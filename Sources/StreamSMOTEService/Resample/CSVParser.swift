@@ -4,6 +4,10 @@ import Foundation
 /// (`""` for a quote inside), LF or CRLF line ends, quoted fields may span lines. It yields
 /// one record at a time as byte ranges, so a file of any row count is parsed with one field
 /// buffer; blank lines are skipped.
+///
+/// It reads through a buffer pointer (the caller keeps the bytes alive, inside their
+/// `withUnsafeBufferPointer`), so scanning costs no bounds checks, and it can read part of a
+/// buffer (`range`, starting on a given line) so that separate parts parse on separate threads.
 struct CSVParser {
     /// A field: the bytes between its quotes (or its whole text), and whether it held `""`.
     struct Field {
@@ -20,20 +24,30 @@ struct CSVParser {
         var line: Int
     }
 
-    let bytes: [UInt8]
-    private var position = 0
-    private var line = 1
+    let bytes: UnsafeBufferPointer<UInt8>
+    private var position: Int
+    private let limit: Int
+    private var line: Int
     private var numberScratch = [CChar](repeating: 0, count: 64)
 
-    init(bytes: [UInt8]) {
+    /// A reader of `bytes[range]` (all of it by default), whose first record is on `line`.
+    init(bytes: UnsafeBufferPointer<UInt8>, range: Range<Int>? = nil, line: Int = 1) {
         self.bytes = bytes
+        let range = range ?? 0..<bytes.count
+        position = range.lowerBound
+        limit = range.upperBound
+        self.line = line
         // A UTF-8 byte order mark is not part of the first column's name.
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
+        if position == 0 && limit >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { position = 3 }
     }
+
+    /// Where the next record starts, and its line.
+    var nextPosition: Int { position }
+    var nextLine: Int { line }
 
     /// Reads the next non-blank record into `fields`, or returns `nil` at the end.
     mutating func nextRecord(into fields: inout [Field]) throws(ResampleError) -> Record? {
-        let n = bytes.count
+        let n = limit
         while true {
             guard position < n else { return nil }
             let recordStart = position
@@ -103,7 +117,7 @@ struct CSVParser {
 
     /// The text of a field, unquoted and unescaped.
     func string(_ field: Field) -> String {
-        let text = String(decoding: bytes[field.start..<field.end], as: UTF8.self)
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[field.start..<field.end]), as: UTF8.self)
         return field.escaped ? text.replacingOccurrences(of: "\"\"", with: "\"") : text
     }
 
@@ -132,32 +146,53 @@ struct CSVParser {
 
     /// 10^0 … 10^10, all exact in `Float` (5^10 < 2^24).
     private static let exactPowersOfTen: [Float] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10]
+    /// 10^0 … 10^22, all exact in `Double` (5^22 < 2^53).
+    private static let exactDoublePowersOfTen: [Double] = [
+        1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ]
 
-    /// Clinger's fast path: a plain decimal (`-12.345`, `1.5e-3`) whose digits form an integer
-    /// below 2^24 and whose decimal exponent is within ±10 is one exact `Float` times or
-    /// divided by one exact power of ten, so a single correctly rounded operation gives the
-    /// same value as `strtof`. Anything else returns `nil` and goes to `strtof`.
+    /// The plain decimal (`-12.345`, `1.5e-3`, `0.10000000149011612`) in `bytes[start..<end]`
+    /// as the `Float` `strtof` returns, or `nil` for anything else (which goes to `strtof`):
+    /// - digits forming an integer below 2²⁴ with a decimal exponent within ±10: one exact
+    ///   `Float` times or divided by one exact power of ten, a single correctly rounded
+    ///   operation (Clinger's fast path);
+    /// - up to 2⁵³ with an exponent within ±22: the same in `Double`, then rounded to `Float`,
+    ///   unless the `Double` falls exactly on a midpoint between two `Float`s (the one case
+    ///   where rounding twice differs from rounding once: every midpoint is a `Double`);
+    /// - otherwise (up to 19 significant digits kept, the rest only noted, exponents within
+    ///   about ±44): a `Double` within 10⁻¹⁵ (relative) of the exact value, rounded to `Float`
+    ///   only when no `Float` midpoint lies within that distance, since then the exact value
+    ///   rounds the same way.
     @inline(__always)
-    static func exactDecimal(_ bytes: [UInt8], _ start: Int, _ end: Int) -> Float? {
+    static func exactDecimal(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Float? {
         var i = start
         var negative = false
         if bytes[i] == UInt8(ascii: "-") || bytes[i] == UInt8(ascii: "+") {
             negative = bytes[i] == UInt8(ascii: "-")
             i += 1
         }
-        var mantissa: UInt32 = 0
+        var mantissa: UInt64 = 0
         var digits = 0
         var exponent = 0
+        var truncated = false
         var seenDot = false
         var seenDigit = false
         while i < end {
             let byte = bytes[i]
             if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
                 seenDigit = true
-                if mantissa > 0 || byte != UInt8(ascii: "0") { digits += 1 }
-                guard digits <= 8 else { return nil }
-                mantissa = mantissa * 10 + UInt32(byte - UInt8(ascii: "0"))
-                if seenDot { exponent -= 1 }
+                let digit = UInt64(byte - UInt8(ascii: "0"))
+                if mantissa == 0 && digit == 0 {
+                    if seenDot { exponent -= 1 }  // a leading zero
+                } else if digits < 19 {
+                    mantissa = mantissa &* 10 &+ digit
+                    digits += 1
+                    if seenDot { exponent -= 1 }
+                } else {
+                    if digit != 0 { truncated = true }
+                    if !seenDot { exponent += 1 }
+                }
             } else if byte == UInt8(ascii: ".") && !seenDot {
                 seenDot = true
             } else {
@@ -184,10 +219,46 @@ struct CSVParser {
             }
             exponent += exponentNegative ? -value : value
         }
-        guard mantissa < (1 << 24), exponent >= -10, exponent <= 10 else { return nil }
-        var result = Float(mantissa)
-        result = exponent < 0 ? result / exactPowersOfTen[-exponent] : result * exactPowersOfTen[exponent]
-        return negative ? -result : result
+        if mantissa == 0 { return negative ? -0.0 : 0 }
+        if !truncated && mantissa < (1 << 24) && exponent >= -10 && exponent <= 10 {
+            var result = Float(mantissa)
+            result = exponent < 0 ? result / exactPowersOfTen[-exponent] : result * exactPowersOfTen[exponent]
+            return negative ? -result : result
+        }
+        if !truncated && mantissa <= (1 << 53) && exponent >= -22 && exponent <= 22 {
+            let m = Double(mantissa)
+            let nearest = exponent < 0 ? m / exactDoublePowersOfTen[-exponent] : m * exactDoublePowersOfTen[exponent]
+            let value = Float(nearest)
+            if value.isFinite {
+                let widened = Double(value)
+                let neighbour = widened < nearest ? value.nextUp : value.nextDown
+                if widened == nearest || (neighbour.isFinite && (widened + Double(neighbour)) / 2 != nearest) {
+                    return negative ? -value : value
+                }
+            }
+            return nil
+        }
+        guard exponent >= -44 && exponent <= 44 else { return nil }
+        // At most three roundings (the mantissa, two scalings), each within 2⁻⁵³, and the
+        // dropped digits within 10⁻¹⁸ (19 digits kept): 10⁻¹⁵ bounds the relative error.
+        var approximation = Double(mantissa)
+        var scale = exponent
+        if scale > 22 {
+            approximation *= 1e22
+            scale -= 22
+        } else if scale < -22 {
+            approximation /= 1e22
+            scale += 22
+        }
+        approximation = scale < 0 ? approximation / exactDoublePowersOfTen[-scale] : approximation * exactDoublePowersOfTen[scale]
+        let value = Float(approximation)
+        guard value.isFinite else { return nil }
+        let tolerance = approximation * 1e-15
+        let widened = Double(value)
+        let above = (widened + Double(value.nextUp)) / 2
+        let below = (widened + Double(value.nextDown)) / 2
+        guard above - approximation > tolerance, approximation - below > tolerance else { return nil }
+        return negative ? -value : value
     }
 
     /// Why a field is not a usable number.

@@ -12,6 +12,8 @@ public struct ResampleError: Error, Sendable, CustomStringConvertible {
         case unknownLabel
         case tooFewSamples
         case nothingToBalance
+        /// An option is out of range (for example a negative `--feature-weights` value).
+        case invalidOption
     }
 
     /// The kind of failure.

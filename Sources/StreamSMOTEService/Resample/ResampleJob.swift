@@ -28,6 +28,12 @@ public struct ResampleJob: Sendable {
     /// - Throws: ``ResampleError`` naming the line for input errors.
     @discardableResult
     public func run() throws(ResampleError) -> ResampleSummary {
+        if let weights = options.featureWeights,
+           let i = weights.firstIndex(where: { !($0 >= 0) || !($0 * $0).isFinite }) {
+            throw ResampleError(
+                .invalidOption,
+                "--feature-weights: weight \(i + 1) is \(weights[i]); weights must be finite, non-negative and at most 1.8e19")
+        }
         let clock = ContinuousClock()
         var mark = clock.now
         var phases: [(String, Duration)] = []
@@ -43,7 +49,7 @@ public struct ResampleJob: Sendable {
             throw ResampleError(.cannotReadInput, "cannot read \(options.inputPath)", cause: error)
         }
         lap("read")
-        let table = try ResampleTable(bytes: bytes, options: options)
+        let table = try ResampleTable(bytes: bytes, options: options, workers: ProcessInfo.processInfo.activeProcessorCount)
         lap("parse")
         let (summary, engine, batch) = try resample(table) { lap($0) }
         try write(table, batch)
@@ -102,10 +108,16 @@ public struct ResampleJob: Sendable {
         configuration.mNeighbors = options.mNeighbors
         configuration.categoricalCount = table.categoricalCount
         configuration.adasynRoundedAllocation = true
+        configuration.seedSelection = .uniform  // imbalanced-learn draws seeds with replacement
         // The variants that look at other classes see every row of the majority class: the
         // majority sample holds them all, as imbalanced-learn's neighbour search over X does.
         let needsMajority = options.variant.needsMixedNeighborhood || options.cleaning != .none
         configuration.majoritySampleCapacity = needsMajority ? counts[majority] : 0
+        do {
+            try configuration.validate()
+        } catch {
+            throw ResampleError(.invalidOption, "invalid settings: \(error)")
+        }
         var engine = ResamplingEngine(configuration: configuration)
         var batch = SyntheticBatch(dimension: table.dimension, categoricalCount: table.categoricalCount)
         let d = table.dimension
@@ -116,6 +128,7 @@ public struct ResampleJob: Sendable {
         let majorityCode = Int32(majority)
         let order = (0..<table.rowCount).filter { table.rowClasses[$0] == majorityCode }
             + (0..<table.rowCount).filter { table.rowClasses[$0] != majorityCode }
+        prepareBulkInserts(&engine, table, order: order, minority: minority, majority: majority, needsMajority: needsMajority)
         table.features.withUnsafeBufferPointer { all in
             for row in order {
                 let features = UnsafeBufferPointer(rebasing: all[(row * d)..<((row + 1) * d)])
@@ -142,43 +155,84 @@ public struct ResampleJob: Sendable {
         return (summary, engine, batch)
     }
 
+    /// Every graph the rows will build is known before the first row is ingested: each
+    /// reservoir gets its class's rows in file order, the neighbourhood over all classes
+    /// (variants, cleaning) every row that enters it, in ingestion order. The graphs then link
+    /// them through a k-d tree or blocked distance rows on every core instead of a distance
+    /// pass per row, with the same result (``NeighborGraph/prepareInserts(_:workers:strategy:)``).
+    func prepareBulkInserts(
+        _ engine: inout ResamplingEngine, _ table: ResampleTable, order: [Int], minority: [String], majority: Int,
+        needsMajority: Bool
+    ) {
+        let d = table.dimension
+        let workers = ProcessInfo.processInfo.activeProcessorCount
+        var rows = [Float]()
+        func gather(_ include: (Int32) -> Bool) {
+            rows.removeAll(keepingCapacity: true)
+            table.features.withUnsafeBufferPointer { all in
+                for row in order where include(table.rowClasses[row]) {
+                    rows.append(contentsOf: UnsafeBufferPointer(rebasing: all[(row * d)..<((row + 1) * d)]))
+                }
+            }
+        }
+        var minorityCodes = Set<Int32>()
+        for label in minority {
+            let code = Int32(table.labels.firstIndex(of: label)!)
+            minorityCodes.insert(code)
+            gather { $0 == code }
+            rows.withUnsafeBufferPointer {
+                _ = engine.prepareReservoirInserts(label: label, rows: $0, workers: workers, strategy: options.indexStrategy)
+            }
+        }
+        if needsMajority {
+            let majorityCode = Int32(majority)
+            gather { $0 == majorityCode || minorityCodes.contains($0) }
+            rows.withUnsafeBufferPointer {
+                _ = engine.prepareNeighborhoodInserts(rows: $0, workers: workers, strategy: options.indexStrategy)
+            }
+        }
+    }
+
     func write(_ table: ResampleTable, _ batch: SyntheticBatch) throws(ResampleError) {
+        let file = try CSVOutputFile(path: options.outputPath)
+        let flushAt = 1 << 20
         var out = [UInt8]()
-        out.reserveCapacity(table.bytes.count + batch.count * (table.dimension * 12 + 32))
+        out.reserveCapacity(flushAt + 64 * 1024)
         let provenance = options.provenance
         out.append(contentsOf: table.bytes[table.header.start..<table.header.end])
         out.append(contentsOf: ",synthetic".utf8)
         if provenance { out.append(contentsOf: ",origin_seed,origin_neighbor,origin_gap".utf8) }
         out.append(UInt8(ascii: "\n"))
-        for record in table.records {
-            out.append(contentsOf: table.bytes[record.start..<record.end])
-            out.append(contentsOf: (provenance ? ",0,,,\n" : ",0\n").utf8)
+        let realSuffix = Array((provenance ? ",0,,,\n" : ",0\n").utf8)
+        table.bytes.withUnsafeBufferPointer { bytes in
+            for record in table.records {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[record.start..<record.end]))
+                out.append(contentsOf: realSuffix)
+            }
         }
-        let d = table.dimension
-        for i in 0..<batch.count {
-            for column in 0..<table.columnNames.count {
-                if column > 0 { out.append(UInt8(ascii: ",")) }
-                let position = table.featurePosition[column]
-                if position >= 0 {
-                    out.append(contentsOf: batch.features[i * d + position].description.utf8)
-                } else if table.categoricalPosition[column] >= 0 {
-                    out.append(contentsOf: csvField(batch.categories[i * table.categoricalCount + table.categoricalPosition[column]]).utf8)
-                } else if column == table.labelColumn {
-                    out.append(contentsOf: csvField(batch.labels[i]).utf8)
-                } else if column == table.idColumn {
-                    out.append(contentsOf: "synthetic-\(i + 1)".utf8)
+        try file.flush(&out)
+        // Synthetic rows, formatted in chunks on every core (each part into its own buffer),
+        // written in order.
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        let chunk = 4096
+        let formatter = SyntheticRowFormatter(table: table, batch: batch, provenance: provenance)
+        var buffers = [[UInt8]](repeating: [], count: workers)
+        var chunkStart = 0
+        while chunkStart < batch.count {
+            let chunkEnd = min(batch.count, chunkStart + chunk * workers)
+            let share = (chunkEnd - chunkStart + workers - 1) / workers
+            let parts = chunkEnd - chunkStart >= 256 ? workers : 1
+            buffers.withUnsafeMutableBufferPointer { buffers in
+                let base = buffers.baseAddress!
+                ParallelWork.run(parts: parts) { part in
+                    let first = chunkStart + part * (parts == 1 ? chunkEnd - chunkStart : share)
+                    let last = min(chunkEnd, first + (parts == 1 ? chunkEnd - chunkStart : share))
+                    base[part].removeAll(keepingCapacity: true)
+                    if first < last { formatter.format(first..<last, into: &base[part]) }
                 }
             }
-            out.append(contentsOf: ",1".utf8)
-            if provenance {
-                out.append(contentsOf: ",\(csvField(batch.seedIDs[i])),\(csvField(batch.neighborIDs[i])),\(batch.gaps[i])".utf8)
-            }
-            out.append(UInt8(ascii: "\n"))
-        }
-        do {
-            try Data(out).write(to: URL(fileURLWithPath: options.outputPath))
-        } catch {
-            throw ResampleError(.cannotWriteOutput, "cannot write \(options.outputPath)", cause: error)
+            for part in 0..<parts { try file.flush(&buffers[part]) }
+            chunkStart = chunkEnd
         }
     }
 

@@ -41,6 +41,9 @@ public struct ResampleOptions: Sendable {
     /// If set, writes every minority row's other-class count among its m (Borderline-SMOTE)
     /// or k (ADASYN) nearest neighbours of all classes, and its danger status.
     public var dumpDangerPath: String?
+    /// How the neighbour graphs are built (the output is the same either way); `nil` lets
+    /// ``BulkInsertStrategy/choose(count:effectiveDimension:)`` decide per graph.
+    public var indexStrategy: BulkInsertStrategy?
 
     /// Creates options with the defaults above.
     public init(inputPath: String, outputPath: String, labelColumn: String) {

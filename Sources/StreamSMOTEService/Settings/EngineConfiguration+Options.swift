@@ -45,6 +45,12 @@ extension EngineConfiguration {
             guard !weights.isEmpty, weights.count <= 65_536 else { throw SettingError("must list between 1 and 65536 weights") }
             settings.featureWeights = weights
         },
+        .choice("balance", default: "stream",
+                help: "stream: (real + synthetic minority) ÷ majority emitted converges to --ratio over any window, spread over arriving events; window: C-SMOTE's rule (real + live synthetic ≈ ratio × majority inside the window), which emits about twice the ratio.", \.balance),
+        .integer("min-minority", in: 2...1_000_000, default: "k + 1",
+                 help: "No generation for a class until its reservoir holds N samples (C-SMOTE's minSizeAllowed); at least k + 1.", \.minMinority),
+        .choice("seeds", default: "rotate",
+                help: "rotate: seeds drawn without replacement until every reservoir member was used (each contributes evenly); uniform: independent uniform draws.", \.seedSelection),
         .choice("variant", default: "smote", help: "The SMOTE variant.", \.variant),
         .choice("clean", default: "none", help: "Drop synthetic samples that land among other classes.", \.cleaning),
         .integer("m-neighbors", "M", in: 1...1_000, default: "10", help: "Borderline-SMOTE's m: neighbours of all classes that decide danger.", \.mNeighbors),

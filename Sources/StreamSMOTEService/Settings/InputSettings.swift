@@ -15,6 +15,10 @@ public struct InputSettings: Sendable, Equatable {
     public var dimension: Int? = nil
     /// Largest accepted payload, in bytes.
     public var maxPayloadBytes: Int = 65_536
+    /// Longest accepted label, in UTF-8 bytes.
+    public var maxLabelBytes: Int = 64
+    /// Longest accepted id (and provenance id), in UTF-8 bytes.
+    public var maxIdBytes: Int = 256
     /// Queue limit of the input in messages (ZeroMQ's RCVHWM).
     public var receiveHighWaterMark: Int32 = 100_000
     /// Messages taken from the input per batch.
@@ -28,6 +32,13 @@ public struct InputSettings: Sendable, Equatable {
 
     /// The defaults.
     public init() {}
+
+    /// The checks the decoders apply to these settings' events.
+    public var validation: EventValidation {
+        EventValidation(
+            maxPayloadBytes: maxPayloadBytes, featureCount: dimension, labels: labels.isEmpty ? nil : Set(labels),
+            maxLabelBytes: maxLabelBytes, maxIdBytes: maxIdBytes)
+    }
 
     /// Frames larger than this make libzmq drop the sender before the payload is read:
     /// 16 × ``maxPayloadBytes``, at least 1 MiB. Below it the decoder rejects oversize
@@ -47,6 +58,10 @@ public struct InputSettings: Sendable, Equatable {
                  help: "Features per event; set it in production, so that a hostile first event cannot.", \.dimension),
         .integer("max-payload-bytes", "BYTES", in: 64...(16 << 20), default: "65536",
                  help: "Largest accepted payload; frames over 16× this (at least 1 MiB) make libzmq drop the sender's connection.", \.maxPayloadBytes),
+        .integer("max-label-bytes", "BYTES", in: 1...1_024, default: "64",
+                 help: "Longest accepted label in UTF-8 bytes (labelTooLong); labels become metric series and topics.", \.maxLabelBytes),
+        .integer("max-id-bytes", "BYTES", in: 1...4_096, default: "256",
+                 help: "Longest accepted id in UTF-8 bytes (idTooLong); ids are kept in the reservoir and copied into provenance.", \.maxIdBytes),
         .integer("recv-hwm", in: 1...10_000_000, default: "100000",
                  help: "Input queue limit in messages (0, libzmq's 'no limit', is refused: memory would be unbounded).", \.receiveHighWaterMark),
         .integer("batch-size", in: 1...65_536, default: "256", help: "Messages taken from the input per batch.", \.batchSize),

@@ -127,6 +127,7 @@ public enum SnapshotFile {
             payload.write(seq)
         }
         payload.write(engine.labels)
+        payload.write(engine.freeClasses)
         payload.write(engine.oldestSerial)
         payload.write(engine.watermark)
         payload.write(engine.entryClasses)
@@ -140,6 +141,7 @@ public enum SnapshotFile {
         }
         payload.write(engine.majoritySerials)
         payload.write(engine.majorityFeatures)
+        payload.write(engine.majorityIDs)
         payload.write(engine.emitted.map { UInt64($0) })
         let random = engine.random
         for word in [random.smote.s0, random.smote.s1, random.smote.s2, random.smote.s3,
@@ -157,6 +159,20 @@ public enum SnapshotFile {
             payload.write(UInt64(statistics.count))
             payload.write(statistics.means)
             payload.write(statistics.squaredDeviations)
+        }
+        // Version 3: the stream balance's credits, quotas and turn.
+        payload.write(engine.creditSerials)
+        payload.write(engine.creditClasses)
+        payload.write(engine.creditCounts)
+        payload.write(engine.quotas)
+        payload.write(UInt64(engine.nextTurn))
+        // The seed rotations.
+        payload.write(UInt64(engine.rotationSerials.count))
+        for r in engine.rotationSerials.indices {
+            payload.write(engine.rotationSerials[r])
+            payload.write(UInt64(engine.rotationUnused[r]))
+            payload.write(engine.seedPositions[r])
+            payload.write(engine.seedTickets[r])
         }
         var file = BinaryWriter()
         for byte in magic { file.write(byte) }
@@ -193,7 +209,7 @@ public enum SnapshotFile {
         }
         return SnapshotSummary(
             settings: saved, dimension: engine.configuration.dimension, window: engine.entryClasses.count,
-            classes: classes, reservoirs: reservoirs, liveSynthetic: engine.entryCredits.reduce(0) { $0 + Int($1) },
+            classes: classes, reservoirs: reservoirs, liveSynthetic: engine.entryCredits.reduce(0) { $0 + Int($1) } + engine.creditCounts.reduce(0) { $0 + Int($1) },
             syntheticSerial: snapshot.syntheticSerial)
     }
 
@@ -225,6 +241,7 @@ public enum SnapshotFile {
         var sequences: [(topic: [UInt8], seq: UInt64)] = []
         for _ in 0..<topicCount { sequences.append((try reader.readBytes(), try reader.read(UInt64.self))) }
         let labels = try reader.readStrings()
+        let freeClasses = try reader.readArray(of: Int32.self)
         let oldestSerial = try reader.read(UInt64.self)
         let watermark = try reader.readDouble()
         let classes = try reader.readArray(of: Int32.self)
@@ -239,6 +256,7 @@ public enum SnapshotFile {
         }
         let majoritySerials = try reader.readArray(of: UInt64.self)
         let majorityFeatures = try reader.readFloats()
+        let majorityIDs = try reader.readStrings()
         let emitted = try reader.readArray(of: UInt64.self)
         var words: [UInt64] = []
         for _ in 0..<8 { words.append(try reader.read(UInt64.self)) }
@@ -253,6 +271,22 @@ public enum SnapshotFile {
             guard count < 1 << 40 else { throw .invalid("statistics count out of range") }
             statistics.append((Int(count), try reader.readDoubles(), try reader.readDoubles()))
         }
+        let creditSerials = try reader.readArray(of: UInt64.self)
+        let creditClasses = try reader.readArray(of: Int32.self)
+        let creditCounts = try reader.readArray(of: Int32.self)
+        let quotas = try reader.readDoubles()
+        let nextTurn = try reader.read(UInt64.self)
+        guard nextTurn < 1 << 32 else { throw .invalid("turn out of range") }
+        var rotationSerials: [[UInt64]] = [], rotationUnused: [Int] = [], seedPositions: [[Int32]] = []
+        var seedTickets: [[Int32]] = []
+        for _ in 0..<(try reader.readCount(minimumSize: 32)) {
+            rotationSerials.append(try reader.readArray(of: UInt64.self))
+            let unused = try reader.read(UInt64.self)
+            guard unused < 1 << 40 else { throw .invalid("rotation out of range") }
+            rotationUnused.append(Int(unused))
+            seedPositions.append(try reader.readArray(of: Int32.self))
+            seedTickets.append(try reader.readArray(of: Int32.self))
+        }
         guard reader.remaining == 0 else { throw .invalid("\(reader.remaining) bytes after the end") }
         guard emitted.allSatisfy({ $0 < UInt64(Int.max) }) else { throw .invalid("counter out of range") }
         let random = EngineRandomState(
@@ -265,6 +299,17 @@ public enum SnapshotFile {
             majoritySerials: majoritySerials, majorityFeatures: majorityFeatures,
             emitted: emitted.map { Int($0) }, random: random)
         var withCategories = engine
+        withCategories.majorityIDs = majorityIDs
+        withCategories.freeClasses = freeClasses
+        withCategories.creditSerials = creditSerials
+        withCategories.creditClasses = creditClasses
+        withCategories.creditCounts = creditCounts
+        withCategories.quotas = quotas
+        withCategories.nextTurn = Int(nextTurn)
+        withCategories.rotationSerials = rotationSerials
+        withCategories.rotationUnused = rotationUnused
+        withCategories.seedPositions = seedPositions
+        withCategories.seedTickets = seedTickets
         withCategories.categoryValues = categoryValues
         withCategories.reservoirCategoryCodes = categoryCodes
         withCategories.reservoirPenalties = penalties

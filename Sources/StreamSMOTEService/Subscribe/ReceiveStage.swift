@@ -58,11 +58,7 @@ final class ReceiveStage<Source: EventSource> {
         log = RejectionLog(logger: logger)
         lastPosition = source.replays ? restoredPosition : 0
         self.namespace = namespace
-        decoder = EventDecoder(
-            codec: settings.codec,
-            validation: EventValidation(
-                maxPayloadBytes: settings.maxPayloadBytes, featureCount: settings.dimension,
-                labels: settings.labels.isEmpty ? nil : Set(settings.labels)))
+        decoder = EventDecoder(codec: settings.codec, validation: settings.validation)
     }
 
     /// Runs the stage on the calling thread until stopped. The engine thread is always told

@@ -39,6 +39,10 @@ protocol EventSink: AnyObject {
     /// Counts of dropped messages by reason since the last call; resets them.
     func takeTallies() -> SinkTallies
 
+    /// Subscriptions currently held by the output's subscribers, where the transport tells
+    /// (a ZeroMQ XPUB does); `nil` otherwise.
+    var subscriptions: Int? { get }
+
     /// Closes, giving what is still queued until `deadline` to leave. Idempotent.
     func close(deadline: UInt64)
 }
@@ -47,6 +51,7 @@ extension EventSink {
     func topic(_ kind: OutputKind, label: String) -> [UInt8] { Array("\(kind.rawValue).\(TopicName.token(label))".utf8) }
     func flush(deadline: UInt64?) throws(ServiceError) -> Bool { true }
     func poll() {}
+    var subscriptions: Int? { nil }
 }
 
 /// Real or synthetic output.

@@ -21,7 +21,9 @@ final class ZeroMQSink: EventSink {
     private let stop: StopSignal
     private var socket: Socket?
     private var tallies = SinkTallies()
-    private let subscriptions = Message()
+    private let subscriptionFrame = Message()
+    /// Subscriptions held by subscribers (a subscriber with two prefixes holds two).
+    private(set) var subscriptions: Int? = 0
 
     /// Creates a sink.
     ///
@@ -43,6 +45,8 @@ final class ZeroMQSink: EventSink {
             socket = output
             try output.set(.sendHighWaterMark(sendHighWaterMark))
             try output.set(.xpubNoDrop(true))
+            // Every subscription and unsubscription comes up, so subscribers can be counted.
+            try output.set(.xpubVerboser(true))
             try curve?.serve(on: output)
             return try output.bind(endpoint)
         } catch {
@@ -105,9 +109,15 @@ final class ZeroMQSink: EventSink {
     }
 
     func poll() {
-        // XPUB hands up subscription frames; nothing uses them, so keep that queue empty.
+        // XPUB hands up subscription frames: count them, and keep that queue empty.
         guard let socket else { return }
-        while (try? socket.receive(into: subscriptions, dontWait: true)) == true {}
+        while (try? socket.receive(into: subscriptionFrame, dontWait: true)) == true {
+            switch subscriptionFrame.withUnsafeBytes({ $0.first }) {
+            case 1: subscriptions! += 1
+            case 0: subscriptions! -= 1
+            default: break
+            }
+        }
     }
 
     func takeTallies() -> SinkTallies {

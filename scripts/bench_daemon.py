@@ -1,0 +1,161 @@
+"""The daemon beside a bare XSUB/XPUB relay, in the same run, with the same publisher and
+subscriber processes (C, Benchmarks/baselines/bench_edge.c): events/s and latency.
+
+Setup, the same for every row: one publisher, one subscriber, a middle box between them,
+30 features, 1 % minority, `--forward-real`; the relay is zmq_proxy. The publisher stays
+connected until the subscriber has everything, and every row checks that every event
+arrived. Throughput counts real events from the first receipt to the last; latency is
+receive time minus the send time stamped in each event's id.
+
+Usage: bench_daemon.py STREAMSMOTE BENCH_EDGE [--count N] [--rounds R] [--codec json,protobuf]
+       [--ratio 0.1,0.5] [--latency-rates 20000,100000] [--latency-seconds S]
+"""
+import argparse
+import json
+import os
+import pathlib
+import random
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+here = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(here.parent / "examples"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+STAMP = "t0000000000000000000"
+
+
+def payloads(codec, features=30, distinct=10_000, seed=42):
+    """10 000 distinct events (1 % minority in two clusters), each with the stamp id."""
+    rng = random.Random(seed)
+    out = []
+    if codec == "protobuf":
+        import streamsmote_pb2  # noqa: PLC0415
+    for n in range(distinct):
+        minority = n % 100 == 0
+        centre = (3.0 if n % 200 == 0 else -3.0) if minority else 0.0
+        values = [centre + rng.uniform(-1, 1) for _ in range(features)]
+        label = "fraud" if minority else "legit"
+        if codec == "json":
+            body = json.dumps({"id": STAMP, "label": label, "features": [float(f"{v:.6g}") for v in values]},
+                              separators=(",", ":")).encode()
+        else:
+            body = streamsmote_pb2.Event(id=STAMP, label=label, features=values).SerializeToString()
+        out.append(body)
+    return out
+
+
+def write_payloads(path, bodies):
+    with open(path, "wb") as f:
+        for body in bodies:
+            f.write(struct.pack("<I", len(body)))
+            f.write(body)
+
+
+def wait_metric(address, name, minimum, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://{address}/metrics", timeout=2) as answer:
+                for line in answer.read().decode().splitlines():
+                    if line.startswith(name + " ") and float(line.split()[-1]) >= minimum:
+                        return True
+        except OSError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
+def run_once(args, work, target, codec, ratio, count, rate, payload_file):
+    """One publisher → middle → subscriber run; returns the subscriber's JSON summary."""
+    inp, out = free_port(), free_port()
+    done = os.path.join(work, f"done-{time.monotonic_ns()}")
+    middle_log = open(os.path.join(work, f"{target}.log"), "a")
+    if target == "relay":
+        middle = subprocess.Popen([args.bench_edge, "relay", f"tcp://127.0.0.1:{inp}", f"tcp://127.0.0.1:{out}"],
+                                  stdout=middle_log, stderr=middle_log)
+    else:
+        metrics = f"127.0.0.1:{free_port()}"
+        middle = subprocess.Popen(
+            [args.streamsmote, "run", "--sub", f"tcp://127.0.0.1:{inp}", "--pub", f"tcp://127.0.0.1:{out}",
+             "--codec", codec, "--minority", "fraud", "--forward-real", "--ratio", str(ratio),
+             "--window-events", "50000", "--recv-hwm", "10000000", "--send-hwm", "10000000",
+             "--metrics", metrics, "--log-level", "warning"],
+            stdout=middle_log, stderr=middle_log)
+    sub = subprocess.Popen([args.bench_edge, "sub", f"tcp://127.0.0.1:{out}", str(count), done],
+                           stdout=subprocess.PIPE, text=True)
+    if target == "daemon" and not wait_metric(metrics, "streamsmote_output_subscriptions", 1):
+        raise SystemExit("the daemon never registered the subscriber")
+    # The relay passes the subscription upstream, so the publisher waits for it either way.
+    pub = subprocess.Popen([args.bench_edge, "pub", f"tcp://127.0.0.1:{inp}", payload_file, str(count),
+                            str(rate or 0), done])
+    summary = json.loads(sub.communicate(timeout=600)[0])
+    pub.wait(timeout=60)
+    middle.terminate()
+    middle.wait(timeout=30)
+    summary["rate"] = summary["real"] / summary["seconds"] if summary["seconds"] else 0
+    if summary["real"] != count:
+        print(f"  !! {target} {codec}: {summary['real']} of {count} events arrived", flush=True)
+    return summary
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("streamsmote")
+    parser.add_argument("bench_edge")
+    parser.add_argument("--count", type=int, default=300_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--codec", default="json,protobuf")
+    parser.add_argument("--ratio", default="0.1,0.5")
+    parser.add_argument("--latency-rates", default="20000,100000")
+    parser.add_argument("--latency-seconds", type=float, default=4)
+    args = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="bench-daemon-")
+    codecs = args.codec.split(",")
+    ratios = [float(r) for r in args.ratio.split(",")]
+    files = {}
+    for codec in codecs:
+        files[codec] = os.path.join(work, f"payloads.{codec}")
+        write_payloads(files[codec], payloads(codec))
+    print(f"bench-daemon: {args.count} events x 30 features, 1% minority, --forward-real, {args.rounds} rounds; "
+          f"relay = bare zmq_proxy; same C publisher and subscriber for both", flush=True)
+    rows = []
+    for codec in codecs:
+        for ratio in ratios:
+            for round_ in range(1, args.rounds + 1):
+                relay = run_once(args, work, "relay", codec, ratio, args.count, None, files[codec])
+                daemon = run_once(args, work, "daemon", codec, ratio, args.count, None, files[codec])
+                quotient = daemon["rate"] / relay["rate"] if relay["rate"] else 0
+                rows.append((codec, ratio, quotient))
+                print(f"{codec:8} --ratio {ratio:<4} round {round_}: relay {relay['rate']:9.0f} ev/s, "
+                      f"daemon {daemon['rate']:9.0f} ev/s ({daemon['synthetic'] / max(1, daemon['real']):.2f} synthetic/event), "
+                      f"daemon/relay = {quotient:.2f}", flush=True)
+    for codec in codecs:
+        for ratio in ratios:
+            values = [q for c, r, q in rows if c == codec and r == ratio]
+            print(f"summary {codec:8} --ratio {ratio}: daemon/relay min {min(values):.2f} median {statistics.median(values):.2f} max {max(values):.2f}")
+    for rate in [int(r) for r in args.latency_rates.split(",") if r]:
+        count = int(rate * args.latency_seconds)
+        for codec in codecs:
+            for round_ in range(1, args.rounds + 1):
+                relay = run_once(args, work, "relay", codec, 0.5, count, rate, files[codec])
+                daemon = run_once(args, work, "daemon", codec, 0.5, count, rate, files[codec])
+                print(f"latency {codec:8} {rate}/s --ratio 0.5 round {round_}: relay p50 {relay['p50_us']:.0f} µs p99 {relay['p99_us']:.0f} µs; "
+                      f"daemon p50 {daemon['p50_us']:.0f} µs p99 {daemon['p99_us']:.0f} µs; "
+                      f"ratio p50 {daemon['p50_us'] / max(relay['p50_us'], 1):.2f} p99 {daemon['p99_us'] / max(relay['p99_us'], 1):.2f}",
+                      flush=True)
+
+
+main()
