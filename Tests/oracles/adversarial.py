@@ -4,10 +4,11 @@ reproduces the bug as the issue describes it and asserts what a careful user wou
 instead (what "fixed" means was decided per item by the lead; each scenario's docstring says
 it).
 
-Items whose fix is on another branch that is not merged yet are listed in
-EXPECTED_TO_FAIL_UNTIL_MERGED with that branch: their failures are reported as pending, not
-failed. A pending item that passes is a failure, so that whoever merges the fix removes it
-from the set (and the suite then guards it for good).
+An item whose fix is on a branch not merged yet goes in EXPECTED_TO_FAIL_UNTIL_MERGED with
+that branch: its failure is reported as pending, not failed. A pending item that passes is a
+failure, so that whoever merges the fix removes it from the set (and the suite then guards it
+for good). Since main took core, codec and the lead's fixes, the set is empty.
+`adversarial.py BINARY 2 13.5` runs only the items named.
 
 Nothing here is a wall-clock pass/fail threshold: checks are on exit statuses, counters,
 memory bounds, log lines and what was received, and waits are bounded only so that a broken
@@ -40,18 +41,8 @@ BINARY = sys.argv[1] if len(sys.argv) > 1 else "streamsmote"
 # Items (or parts of item 13) whose fix is on a branch not merged into main yet, with that
 # branch. Remove an entry when its branch is merged: the suite then fails if it regresses.
 EXPECTED_TO_FAIL_UNTIL_MERGED = {
-    "1": "core",      # featureRange, no draw from an empty neighbour list
-    "3.2": "core",    # at most 8 synthetic samples per event unless capped
-    "4": "core",      # classes that leave the window free their slot
-    "5": "codec",     # labelTooLong
-    "7": "lead",      # --state locked
-    "8": "core",      # borderline-2 restores byte for byte
-    "9.1": "lead",    # --state writability checked at start
-    "10": "lead",     # SIGHUP, SIGUSR1 ignored; SIGQUIT graceful
-    "13.1": "codec",  # integer labels in one canonical form
-    "13.2": "codec",  # invalidLabel
-    "13.4": "core",   # resample refuses negative --feature-weights
-    "13.7": "codec",  # idTooLong
+    # Empty: every item's fix is on main (core: 1, 3.2, 4, 8, 13.4; codec: 5, 13.1, 13.2,
+    # 13.7; lead: 7, 9.1, 10; ops: 2, 13.5, 13.6). An entry reads "item": "branch".
 }
 # The engine's cap on synthetic samples per event when --max-synthetic-per-event is not given
 # (core branch, #11 item 3).
