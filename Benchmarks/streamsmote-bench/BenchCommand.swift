@@ -6,6 +6,9 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "streamsmote-bench",
         abstract: "StreamSMOTE benchmarks (figures, not pass/fail).",
-        subcommands: [ZeroMQBenchmark.self, JetStreamBenchmark.self, IndexBenchmark.self, PipelineBenchmark.self, CodecBenchmark.self]
+        subcommands: [
+            ZeroMQBenchmark.self, JetStreamBenchmark.self, IndexBenchmark.self, PipelineBenchmark.self, CodecBenchmark.self,
+            MetricsBenchmark.self,
+        ]
     )
 }

@@ -92,7 +92,7 @@ public struct Daemon: Service {
         defer { zap?.stop() }
         let server: MetricsServer?
         if let address = configuration.service.metrics {
-            server = try MetricsServer(address: address) { metrics.render() }
+            server = try MetricsServer(address: address, health: metrics.health) { metrics.render() }
             logger.info("metrics serving", metadata: ["metrics.address": .string(server!.boundAddress)])
         } else {
             server = nil

@@ -13,6 +13,8 @@ import Synchronization
 public final class ServiceMetrics: Sendable {
     /// The registry the `/metrics` endpoint renders.
     public let registry: PrometheusCollectorRegistry
+    /// The pipeline threads' heartbeats, which `/healthz` reports.
+    public let health = Health()
     private let factory: PrometheusMetricsFactory
 
     let rejected: [String: CoreMetrics.Counter]

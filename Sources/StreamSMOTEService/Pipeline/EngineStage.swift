@@ -110,6 +110,7 @@ final class EngineStage<Sink: EventSink> {
         let message = Message()
         try link.set(.receiveTimeout(milliseconds: Self.idleMilliseconds))
         while true {
+            metrics.health.engine.beat()
             let next = try nextBatch(link: link, message: message)
             guard case .batch(let index) = next else {
                 if case .end = next { break }

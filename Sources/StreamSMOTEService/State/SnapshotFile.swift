@@ -15,7 +15,8 @@ public enum SnapshotFileError: Error, Sendable, Equatable, CustomStringConvertib
     case truncated
     /// The checksum does not match: the file was damaged.
     case checksum
-    /// Made with other engine settings than the ones given now.
+    /// Made with other engine settings than the ones given now (their fingerprints); the
+    /// description names each setting that differs.
     case settings(saved: String, current: String)
     /// The contents are inconsistent.
     case invalid(String)
@@ -26,7 +27,14 @@ public enum SnapshotFileError: Error, Sendable, Equatable, CustomStringConvertib
         case .version(let v): "snapshot format version \(v) is not supported (this build reads \(SnapshotFile.version))"
         case .truncated: "the snapshot is truncated"
         case .checksum: "the snapshot's checksum does not match (damaged file)"
-        case .settings(let saved, let current): "the snapshot was made with other settings:\n  saved:   \(saved)\n  current: \(current)"
+        case .settings(let saved, let current):
+            // Name each setting that differs; both in full only when one cannot be read.
+            if let differences = SettingsDifference.between(saved: saved, current: current), !differences.isEmpty {
+                "the snapshot was made with other settings (saved → current): "
+                    + differences.map(\.description).joined(separator: "; ")
+            } else {
+                "the snapshot was made with other settings:\n  saved:   \(saved)\n  current: \(current)"
+            }
         case .invalid(let why): "the snapshot is inconsistent: \(why)"
         }
     }

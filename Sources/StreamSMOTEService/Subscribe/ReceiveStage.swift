@@ -83,6 +83,7 @@ final class ReceiveStage<Source: EventSource> {
         var free = Array((0..<handoff.pool.count).map(UInt16.init).reversed())
         let returned = Message()
         while !stop.isRequested {
+            metrics.health.receive.beat()
             while let index = try BatchHandoff.receive(from: link, into: returned, dontWait: true) {
                 free.append(index)
             }

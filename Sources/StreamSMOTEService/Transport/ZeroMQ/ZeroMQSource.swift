@@ -7,7 +7,10 @@ import ZeroMQ
 /// PUB/SUB has no acknowledgements and no replay: ``acknowledge(through:)`` does nothing,
 /// and what was in flight when the daemon stops is gone (a `seq` gap counts it after a
 /// restart). libzmq repairs dropped connections by itself; only a session it destroyed for
-/// a frame over the hard limit is connected again by hand (``DroppedPeerWatch``).
+/// a frame over the hard limit is connected again by hand (``DroppedPeerWatch``). A `--sub`
+/// endpoint without a working connection (a host that does not resolve, nobody on the port)
+/// is logged as a warning after a few seconds and again every minute while it stays so
+/// (``UnconnectedWatch``): libzmq itself retries in silence.
 final class ZeroMQSource: EventSource {
     /// How often a quiet input returns, so the receive loop sees a stop request.
     static let pollMilliseconds: Int32 = 100
@@ -23,12 +26,22 @@ final class ZeroMQSource: EventSource {
     private var socket: Socket?
     private var monitor: SocketMonitor?
     private var peers = DroppedPeerWatch()
+    private var unconnected: UnconnectedWatch?
+    private let unconnectedWarningAfter: UInt64
     private let frames = MultipartMessage()
     private var tallies = SourceTallies()
 
     let replays = false
 
-    init(context: Context, settings: InputSettings, curve: CurveMaterial?, logger: Logger) {
+    /// Creates the source; nothing is opened yet.
+    ///
+    /// - Parameter unconnectedWarningAfter: nanoseconds a `--sub` endpoint may go without a
+    ///   connection before a warning (default 5 s), and a minute between repeats.
+    init(
+        context: Context, settings: InputSettings, curve: CurveMaterial?, logger: Logger,
+        unconnectedWarningAfter: UInt64 = 5_000_000_000
+    ) {
+        self.unconnectedWarningAfter = unconnectedWarningAfter
         self.context = context
         connect = settings.subscribe
         bind = settings.subscribeBind
@@ -53,7 +66,7 @@ final class ZeroMQSource: EventSource {
             if !connect.isEmpty {
                 monitor = try SocketMonitor(
                     input,
-                    events: [.disconnected, .connectRetried, .connectDelayed, .connected,
+                    events: [.disconnected, .connectRetried, .connectDelayed, .connected, .handshakeSucceeded,
                              .handshakeFailedProtocol, .handshakeFailedAuth, .handshakeFailedNoDetail],
                     address: "inproc://streamsmote-input-monitor-\(ObjectIdentifier(self).hashValue)")
             }
@@ -64,6 +77,10 @@ final class ZeroMQSource: EventSource {
             for endpoint in connect {
                 try input.connect(endpoint)
                 logger.info("input connecting", metadata: ["input.endpoint": .string(endpoint)])
+            }
+            if !connect.isEmpty {
+                unconnected = UnconnectedWatch(
+                    endpoints: connect, now: Clock.monotonicNanoseconds(), firstWarningNanoseconds: unconnectedWarningAfter)
             }
         } catch {
             throw ServiceError(.socket, "cannot set up the input", cause: error)
@@ -110,13 +127,24 @@ final class ZeroMQSource: EventSource {
         let now = Clock.monotonicNanoseconds()
         while let event = try monitor.next(timeout: 0) {
             guard let endpoint = connectEndpoint(matching: event.endpoint) else { continue }
-            if event.kind.contains(.disconnected) {
+            if event.kind.contains(.handshakeSucceeded) {
+                if let waited = unconnected?.connected(endpoint, now: now) {
+                    logger.info("input \(endpoint) connected after \(Self.seconds(waited)) s", metadata: ["input.endpoint": .string(endpoint)])
+                }
+            } else if event.kind.contains(.disconnected) {
+                unconnected?.disconnected(endpoint, now: now)
                 peers.disconnected(endpoint, now: now)
             } else if !event.kind.isDisjoint(with: [.handshakeFailedProtocol, .handshakeFailedAuth, .handshakeFailedNoDetail]) {
                 peers.handshakeFailed(endpoint, now: now)
             } else if !event.kind.isDisjoint(with: [.connectRetried, .connectDelayed, .connected]) {
                 peers.reconnecting(endpoint)
             }
+        }
+        for warning in unconnected?.due(now: now) ?? [] {
+            let state = warning.wasConnected ? "has been disconnected for" : "has not connected after"
+            logger.warning(
+                "input \(warning.endpoint) \(state) \(Self.seconds(warning.waited)) s; libzmq keeps retrying (is the host right, does it resolve, is a publisher bound on the port, do the CURVE keys match?)",
+                metadata: ["input.endpoint": .string(warning.endpoint)])
         }
         guard drained else { return }
         for case .reconnect(let endpoint, let failedHandshake) in peers.inputDrained(now: now) {
@@ -132,6 +160,8 @@ final class ZeroMQSource: EventSource {
             }
         }
     }
+
+    private static func seconds(_ nanoseconds: UInt64) -> Int { Int(nanoseconds / 1_000_000_000) }
 
     /// The `--sub` endpoint a monitor event names: the same text, or (when libzmq reports
     /// the resolved address of a host name) the same port.
