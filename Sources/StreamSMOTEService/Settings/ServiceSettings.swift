@@ -25,7 +25,7 @@ public struct ServiceSettings: Sendable, Equatable {
 
     /// Every option of this group.
     public static let options: [SettingOption<ServiceSettings>] = [
-        .string("metrics", "HOST:PORT", default: "none", help: "Serve Prometheus metrics at /metrics (and ok at /healthz).", \.metrics),
+        .string("metrics", "HOST:PORT", default: "none", help: "Serve Prometheus metrics at /metrics, and /healthz: ok, or 503 naming a pipeline thread that has made no progress for 5 s.", \.metrics),
         .string("state", "DIR", default: "none",
                 help: "Directory for state snapshots: restored at start, written every --snapshot-interval and at shutdown; locked while the daemon runs.", \.state),
         .number("snapshot-interval", "SECONDS", above: 0.1, includingLower: true, upTo: 86_400, default: "10",
