@@ -1,6 +1,15 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// STREAMSMOTE_INTERNAL_CHECKS=1 in the environment of `swift build` / `swift test` compiles the
+// core with -DSTREAMSMOTE_INTERNAL_CHECKS: every structure's checkInvariants() then runs after
+// each of its mutations (scripts/test-checked.sh runs the core tests so, in .build-checked;
+// the fuzz and soak builds pass the flag themselves). Off by default, debug builds included:
+// the checks are brute force and make the core suite many times slower.
+let internalChecks: [SwiftSetting] =
+    (Context.environment["STREAMSMOTE_INTERNAL_CHECKS"].map { $0 != "" && $0 != "0" } ?? false)
+    ? [.define("STREAMSMOTE_INTERNAL_CHECKS")] : []
+
 // Data flow, one target a stage of concern:
 //   CZeroMQ (libzmq headers) → ZeroMQ (sockets, thread-owned) → StreamSMOTEService (subscribe →
 //   decode → engine → encode → publish) ← StreamSMOTECore (window → index → sampler, no IO)
@@ -42,7 +51,8 @@ let package = Package(
             dependencies: ["CNATS"]
         ),
         .target(
-            name: "StreamSMOTECore"
+            name: "StreamSMOTECore",
+            swiftSettings: internalChecks
         ),
         .target(
             name: "StreamSMOTEService",
@@ -94,18 +104,20 @@ let package = Package(
         ),
         .testTarget(
             name: "StreamSMOTECoreTests",
-            dependencies: ["StreamSMOTECore"]
+            dependencies: ["StreamSMOTECore"],
+            swiftSettings: internalChecks
         ),
         .testTarget(
             name: "StreamSMOTEServiceTests",
             dependencies: ["StreamSMOTEService", "ZeroMQ", "StreamSMOTECore"],
             resources: [.copy("Fixtures")]
         ),
-        // Fuzzing (scripts/fuzz.sh): libFuzzer targets, built with -sanitize=fuzzer and
-        // -DFUZZING; without them each is a tool that replays the inputs given as arguments.
+        // Fuzzing (scripts/fuzz.sh): libFuzzer targets, built with -sanitize=fuzzer, -DFUZZING
+        // and -DSTREAMSMOTE_INTERNAL_CHECKS; without them each is a tool that replays the
+        // inputs given as arguments. fuzz-engine drives the resampling engine itself.
         .target(
             name: "FuzzSupport",
-            dependencies: ["StreamSMOTEService"],
+            dependencies: ["StreamSMOTEService", "StreamSMOTECore"],
             path: "Fuzz/FuzzSupport"
         ),
         .executableTarget(
@@ -122,6 +134,11 @@ let package = Package(
             name: "fuzz-csv",
             dependencies: ["FuzzSupport", "StreamSMOTEService"],
             path: "Fuzz/FuzzCSV"
+        ),
+        .executableTarget(
+            name: "fuzz-engine",
+            dependencies: ["FuzzSupport", "StreamSMOTECore"],
+            path: "Fuzz/FuzzEngine"
         ),
     ],
     swiftLanguageModes: [.v6]

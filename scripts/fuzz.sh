@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Fuzzes the event decoders with libFuzzer: builds the target with -sanitize=fuzzer,address
-# into .build-fuzz, runs it for SECONDS on a temporary copy of its seed corpus (Fuzz/corpus/
-# TARGET plus the codec fixtures), and exits non-zero if libFuzzer found a crash, a violated
-# property, a leak, a timeout or an out-of-memory, printing the reproducer's path.
+# Fuzzes the event decoders and the resampling engine with libFuzzer: builds the target with
+# -sanitize=fuzzer,address and -DSTREAMSMOTE_INTERNAL_CHECKS (every engine structure checks its
+# invariants after each mutation) into .build-fuzz, runs it for SECONDS on a temporary copy of
+# its seed corpus (Fuzz/corpus/TARGET plus, for the decoders, the codec fixtures), and exits
+# non-zero if libFuzzer found a crash, a violated property, a leak, a timeout or an
+# out-of-memory, printing the reproducer's path.
 #
 # Usage: scripts/fuzz.sh TARGET|all SECONDS [--merge] [--no-fixtures] [--keep] [-- LIBFUZZER_ARGS...]
-#   TARGET         json | protobuf | csv  (products fuzz-json, fuzz-protobuf, fuzz-csv)
+#   TARGET         json | protobuf | csv | engine  (products fuzz-json, fuzz-protobuf, fuzz-csv,
+#                  fuzz-engine)
 #   --merge        afterwards, merge inputs that add coverage into Fuzz/corpus/TARGET (commit them)
 #   --no-fixtures  seed from Fuzz/corpus/TARGET only, not Tests/…/Fixtures/{hostile,interop}
 #   --keep         keep the temporary corpus and log (path printed)
@@ -16,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '6,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '8,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [[ $# -ge 2 ]] || usage
 target=$1
 seconds=$2
@@ -36,14 +39,15 @@ done
 [[ $seconds =~ ^[0-9]+$ && $seconds -gt 0 ]] || { echo "fuzz.sh: SECONDS must be a positive integer" >&2; exit 2; }
 
 case $target in
-  all) targets=(json protobuf csv) ;;
-  json | protobuf | csv) targets=("$target") ;;
-  *) echo "fuzz.sh: unknown target $target (json, protobuf, csv, all)" >&2; exit 2 ;;
+  all) targets=(json protobuf csv engine) ;;
+  json | protobuf | csv | engine) targets=("$target") ;;
+  *) echo "fuzz.sh: unknown target $target (json, protobuf, csv, engine, all)" >&2; exit 2 ;;
 esac
 
 scratch=.build-fuzz
 sanitizers=${FUZZ_SANITIZERS:-fuzzer,address}
-flags=(-c release --scratch-path "$scratch" -Xswiftc "-sanitize=$sanitizers" -Xswiftc -parse-as-library -Xswiftc -DFUZZING)
+flags=(-c release --scratch-path "$scratch" -Xswiftc "-sanitize=$sanitizers" -Xswiftc -parse-as-library -Xswiftc -DFUZZING
+  -Xswiftc -DSTREAMSMOTE_INTERNAL_CHECKS)
 fixtures_dir=Tests/StreamSMOTEServiceTests/Fixtures
 root=$PWD
 bin=$(swift build "${flags[@]}" --show-bin-path)
@@ -52,7 +56,7 @@ artifacts=$scratch/findings
 mkdir -p "$artifacts"
 
 # Largest input per target: past the decoders' 4096-byte test limit so `oversize` is reached.
-max_len() { case $1 in json | protobuf) echo 4160 ;; csv) echo 4096 ;; esac; }
+max_len() { case $1 in json | protobuf) echo 4160 ;; csv | engine) echo 4096 ;; esac; }
 
 fuzz_one() {
   local t=$1 product=fuzz-$1 work corpus log status=0
@@ -64,7 +68,7 @@ fuzz_one() {
   log=$work/fuzz.log
   mkdir -p "$corpus"
   cp Fuzz/corpus/"$t"/* "$corpus"/
-  if [[ $fixtures == 1 && $t != csv ]]; then
+  if [[ $fixtures == 1 && ($t == json || $t == protobuf) ]]; then
     local ext=json
     [[ $t == protobuf ]] && ext=pb
     for f in "$fixtures_dir"/hostile/*."$ext" "$fixtures_dir"/interop/*."$ext"; do

@@ -105,7 +105,8 @@ struct VariantBenchmark: AsyncParsableCommand {
                         synthetic += try engine.ingest(
                             id: ids[i], label: labels[i], timestamp: Double(i),
                             features: UnsafeBufferPointer(rebasing: all[(i * dimension)..<((i + 1) * dimension)]),
-                            categories: categories[(2 * i)..<(2 * i + 2)], into: &batch)
+                            categories: categories[(2 * i)..<(2 * i + 2)], into: &batch
+                        ).synthetic
                     }
                 }
             }

@@ -10,7 +10,7 @@ struct StreamSMOTECommand: AsyncParsableCommand {
         abstract: "Streaming SMOTE over ZeroMQ: synthetic minority samples for online trainers.",
         subcommands: [
             RunCommand.self, ReplayCommand.self, TapCommand.self, ResampleCommand.self, ProxyCommand.self,
-            KeygenCommand.self, DemoCommand.self, StateCommand.self,
+            KeygenCommand.self, DemoCommand.self, StateCommand.self, ADWINCommand.self,
         ]
     )
 

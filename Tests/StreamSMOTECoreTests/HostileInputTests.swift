@@ -169,3 +169,51 @@ extension HostileInputTests {
         #expect(throws: Never.self) { try configuration.validate() }
     }
 }
+
+extension HostileInputTests {
+    /// Fuzz finding (fuzz-engine, first corpus run): SMOTE-NC's running statistics lost all
+    /// precision when a huge value left the reservoir (Welford's inverse update cancels:
+    /// removing 1e18 left an error of about 1e2 in a mean of the small values that remained),
+    /// so the categorical penalty became noise. A removal that would lose precision now
+    /// recomputes the statistics from the remaining rows.
+    @Test func runningStatisticsSurviveAHugeValueLeaving() {
+        var statistics = RunningStatistics(dimension: 2)
+        var rows: [[Double]] = [[1e18, -3e17]]
+        statistics.add { rows[0][$0] }
+        for n in 0..<6 {
+            let row = [Double(n) * 0.5, Double(n % 3)]
+            rows.append(row)
+            statistics.add { row[$0] }
+        }
+        let leaving = rows.removeFirst()
+        if statistics.remove({ leaving[$0] }) {
+            statistics.recompute(count: rows.count) { rows[$0][$1] }
+        }
+        for i in 0..<2 {
+            let mean = rows.reduce(0) { $0 + $1[i] } / Double(rows.count)
+            let variance = rows.reduce(0) { $0 + ($1[i] - mean) * ($1[i] - mean) } / Double(rows.count)
+            #expect(abs(statistics.means[i] - mean) < 1e-12 * max(1, abs(mean)))
+            #expect(abs(statistics.variance(i) - variance) < 1e-12 * max(1, variance))
+        }
+    }
+
+    /// The same through the engine: SMOTE-NC with a huge feature pushed out of a small reservoir.
+    @Test func smoteNCSurvivesAHugeFeatureLeaving() throws {
+        var configuration = Self.configuration(k: 2, dimension: 2)
+        configuration.variant = .smotenc
+        configuration.categoricalCount = 1
+        configuration.reservoirCapacity = 4
+        var engine = ResamplingEngine(configuration: configuration)
+        var batch = SyntheticBatch(dimension: 2, categoricalCount: 1)
+        let huge = configuration.featureMagnitudeLimits[0]
+        try engine.ingest(id: "huge", label: "fraud", timestamp: 0, features: [huge, -huge / 3], categories: ["x"], into: &batch)
+        for n in 0..<12 {
+            try engine.ingest(id: "m\(n)", label: "ok", timestamp: 0, features: [Float(n), 1], categories: ["y"], into: &batch)
+            try engine.ingest(
+                id: "f\(n)", label: "fraud", timestamp: 0, features: [Float(n) * 0.5, Float(n % 3)], categories: ["x"],
+                into: &batch)
+            engine.checkInvariants()
+        }
+        #expect(batch.features.allSatisfy { $0.isFinite })
+    }
+}

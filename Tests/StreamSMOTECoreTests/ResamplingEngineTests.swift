@@ -85,7 +85,8 @@ struct ResamplingEngineTests {
                 clock += Double(stream.random.int(3)) * 0.5 // irregular, sometimes equal times
                 batch.removeAll()
                 let produced = try engine.ingest(
-                    id: event.id, label: event.label, timestamp: clock, features: event.features, into: &batch)
+                    id: event.id, label: event.label, timestamp: clock, features: event.features, into: &batch
+                ).synthetic
                 #expect(produced == batch.count)
                 if let cap = configuration.maxSyntheticPerEvent { #expect(produced <= cap) }
                 engine.checkInvariants()
@@ -307,9 +308,13 @@ struct ResamplingEngineTests {
         for t in 0..<30 {
             try engine.ingest(id: "e\(t)", label: "ok", timestamp: Double(t), features: [0, 0, 0, Float(t)], into: &batch)
         }
-        // Events at 20…29 are within 10 s of 29 (those at ≤ 19 have left).
+        // The watermark is the median of the last 15 times, 22 (it lags the newest by 7
+        // events); entries are stamped min(time, watermark), so the window keeps the events
+        // whose stamp is within 10 s of it: 20…29 (stamped 13…22), those at ≤ 19 have left.
+        #expect(engine.window.watermark == 22)
         #expect(engine.window.count == 10)
-        #expect(engine.window.allEntries.first?.timestamp == 20)
+        #expect(engine.window.allEntries.first?.timestamp == 13)
+        #expect(engine.window.allEntries.last?.timestamp == 22)
         engine.checkInvariants()
     }
 

@@ -12,8 +12,9 @@ struct SnapshotRoundTripTests {
         var timeWindow: Bool
         var balance: BalanceMode = .stream
         var seeds: SeedSelection = .rotate
+        var drift: DriftDetection = .none
         var testDescription: String {
-            "\(variant.rawValue) clean=\(cleaning.rawValue) \(timeWindow ? "time" : "count") window, \(balance) balance, \(seeds) seeds"
+            "\(variant.rawValue) clean=\(cleaning.rawValue) \(timeWindow ? "time" : "count") window, \(balance) balance, \(seeds) seeds, drift \(drift)"
         }
     }
 
@@ -26,6 +27,9 @@ struct SnapshotRoundTripTests {
         Case(variant: .adasyn, cleaning: .tomek, timeWindow: true, balance: .window, seeds: .uniform),
         Case(variant: .borderline1, cleaning: .none, timeWindow: false, seeds: .uniform),
         Case(variant: .smotenc, cleaning: .none, timeWindow: false, balance: .window, seeds: .uniform),
+        // A loose ADWIN (false alarms) so that the window shrinks now and then.
+        Case(variant: .smote, cleaning: .none, timeWindow: false, drift: .adwin(delta: 0.3)),
+        Case(variant: .borderline2, cleaning: .enn, timeWindow: true, drift: .adwin(delta: 0.3)),
     ]
 
     static func configuration(_ test: Case, seed: UInt64) -> EngineConfiguration {
@@ -42,15 +46,20 @@ struct SnapshotRoundTripTests {
         configuration.categoricalCount = test.variant == .smotenc ? 2 : 0
         configuration.balance = test.balance
         configuration.seedSelection = test.seeds
+        configuration.drift = test.drift
         configuration.seed = seed
         return configuration
     }
 
     /// Overlapping classes (so that danger seeds, ADASYN weights and cleaning all occur), a
     /// coarse grid now and then (distance ties), two rare classes.
-    static func event(_ random: inout TestRandom, _ n: Int) -> (id: String, label: String, time: Double, features: [Float], categories: [String]) {
+    /// With `shifting`, the rare classes' shares change every 300 events (for the drift cases).
+    static func event(_ random: inout TestRandom, _ n: Int, shifting: Bool = false)
+        -> (id: String, label: String, time: Double, features: [Float], categories: [String])
+    {
         let roll = random.int(100)
-        let label = roll < 12 ? "fraud" : roll < 18 ? "fault" : "ok"
+        let fraudShare = shifting && (n / 300) % 2 == 1 ? 40 : 12
+        let label = roll < fraudShare ? "fraud" : roll < fraudShare + 6 ? "fault" : "ok"
         let shift: Float = label == "ok" ? 0 : (label == "fraud" ? 0.7 : -0.7)
         let grid = random.int(8) == 0
         let features = (0..<3).map { _ in grid ? Float(random.int(3)) : random.unit() * 2 + shift }
@@ -79,10 +88,11 @@ struct SnapshotRoundTripTests {
     @Test("a restored engine continues byte for byte", arguments: cases)
     func everyVariantRestoresByteForByte(_ test: Case) throws {
         var generated = 0
+        var drifts = 0
         try withEvery("seed", in: UInt64(1)...4) { seed in
             let configuration = Self.configuration(test, seed: seed)
             var random = TestRandom(seed &* 31 &+ 7)
-            let events = (0..<900).map { Self.event(&random, $0) }
+            let events = (0..<900).map { Self.event(&random, $0, shifting: test.drift != .none) }
             let cuts = [37 + random.int(150), 300 + random.int(200), 650 + random.int(200)]
             var engine = ResamplingEngine(configuration: configuration)
             var batch = SyntheticBatch(dimension: 3, categoricalCount: configuration.categoricalCount)
@@ -97,6 +107,7 @@ struct SnapshotRoundTripTests {
                 outputs.append(Output(batch))
                 generated += batch.count
             }
+            drifts += engine.counters.classes.reduce(0) { $0 + $1.drifts }
             for cut in cuts {
                 let snapshot = try #require(snapshots[cut])
                 var restored = try ResamplingEngine(restoring: snapshot)
@@ -117,5 +128,6 @@ struct SnapshotRoundTripTests {
             }
         }
         #expect(generated > 0)
+        if test.drift != .none { #expect(drifts > 0, "no drift was detected, so none was restored") }
     }
 }

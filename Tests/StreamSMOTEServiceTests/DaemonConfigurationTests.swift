@@ -71,6 +71,23 @@ struct DaemonConfigurationTests {
         #expect(refusal(["--sub", "tcp://a:1"] + arguments) != nil, "\(arguments)")
     }
 
+    @Test("drift, lateness, balance, seeds and min-minority are options like the others")
+    func engineOptions() throws {
+        let settings = try DaemonConfiguration.parse(arguments: [
+            "--sub", "tcp://a:1", "--drift", "adwin:0.01", "--allowed-lateness", "2.5", "--balance", "window",
+            "--seeds", "uniform", "--min-minority", "10",
+        ])
+        #expect(settings.engine.drift == .adwin(delta: 0.01))
+        #expect(settings.engine.allowedLateness == 2.5)
+        #expect(settings.engine.balance == .window)
+        #expect(settings.engine.seedSelection == .uniform)
+        #expect(settings.engine.minMinority == 10)
+        #expect(try DaemonConfiguration.parse(arguments: ["--sub", "tcp://a:1", "--drift", "adwin"]).engine.drift == .adwin(delta: 0.002))
+        #expect(refusal(["--sub", "tcp://a:1", "--drift", "adwin:2"]) != nil)
+        #expect(refusal(["--sub", "tcp://a:1", "--drift", "ddm"]) != nil)
+        #expect(refusal(["--sub", "tcp://a:1", "--min-minority", "3"])?.contains("k + 1") == true)
+    }
+
     @Test("mistakes are named: unknown options, a single option twice, a missing value, contradictions")
     func mistakes() {
         #expect(refusal(["--sub", "tcp://a:1", "--ration", "1"])?.contains("did you mean --ratio") == true)

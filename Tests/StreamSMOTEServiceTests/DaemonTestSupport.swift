@@ -160,9 +160,10 @@ struct SeededRandom {
 }
 
 /// The JSON of one event, as a publisher in any language would write it.
-func jsonEvent(id: String, label: String, features: [Float], seq: UInt64? = nil) -> [UInt8] {
+func jsonEvent(id: String, label: String, features: [Float], seq: UInt64? = nil, ts: Double? = nil) -> [UInt8] {
     var object: [String: Any] = ["id": id, "label": label, "features": features.map { Double($0) }]
     if let seq { object["seq"] = seq }
+    if let ts { object["ts"] = ts }
     return Array(try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
 }
 

@@ -125,3 +125,46 @@ struct DaemonTests {
         #expect(first != other)
     }
 }
+
+extension DaemonTests {
+    @Test("event time: a far-future ts is rejected (futureTimestamp) and leaves the time window as it was; late events are forwarded, counted, kept out")
+    func eventTime() async throws {
+        let now = Date().timeIntervalSince1970
+        let events = Self.feed(count: 2_000, seed: 21)
+        let late = (0..<50).map { n in (id: "late-\(n)", features: [Float](repeating: 0, count: 4)) }
+        let messages = try await withDaemon({ settings in
+            settings.engine.window = .seconds(60)
+            settings.engine.minorityLabels = ["fraud"]
+            settings.engine.ratio = 0.5
+            settings.output.forwardReal = true
+        }, scenario: { publisher, subscriber in
+            // 2 000 events over 20 s of event time ending now, then one 10⁹ s ahead, then 50
+            // that are 30 s older than the stream's time (late for a 5 s allowed lateness),
+            // then one more on time.
+            for (n, event) in events.enumerated() {
+                let ts = now - 20 + Double(n) * 0.01
+                try publisher.send(topic: "tx", payload: jsonEvent(id: event.id, label: event.label, features: event.features, ts: ts))
+            }
+            try publisher.send(topic: "tx", payload: jsonEvent(id: "future", label: "legit", features: [0, 0, 0, 0], ts: now + 1e9))
+            for event in late {
+                try publisher.send(topic: "tx", payload: jsonEvent(id: event.id, label: "legit", features: event.features, ts: now - 50))
+            }
+            try publisher.send(topic: "tx", payload: jsonEvent(id: "last", label: "legit", features: [0, 0, 0, 0], ts: now))
+            return try subscriber.collect { got in got.contains { $0.0.hasPrefix("real.") && String(decoding: $0.1, as: UTF8.self).contains("\"last\"") } }
+        }, afterwards: { harness in
+            var exposition = ""
+            for _ in 0..<100 {
+                exposition = try httpGet(harness.metrics!, "/metrics")
+                if metricValue(exposition, "streamsmote_events_late_total") == 50 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(metricValue(exposition, #"streamsmote_events_rejected_total{reason="futureTimestamp"}"#) == 1)
+            #expect(metricValue(exposition, "streamsmote_events_late_total") == 50)
+            // The window still holds the 2 000 events of the last 20 s, and the last one.
+            #expect(metricValue(exposition, "streamsmote_window_events") == Double(events.count + 1))
+        })
+        let reals = messages.filter { $0.0.hasPrefix("real.") }.map { String(decoding: $0.1, as: UTF8.self) }
+        #expect(reals.count == events.count + late.count + 1, "late events are still forwarded; the future one is not")
+        #expect(!reals.contains { $0.contains("\"future\"") })
+    }
+}

@@ -45,4 +45,44 @@ struct SnapshotFileTests {
             _ = try SnapshotFile.decode(Array(bytes.dropLast(9))) { _ in engine.configuration }
         }
     }
+
+    /// The state added in format 3 (stream credits and quotas, seed rotations and tickets, the
+    /// window's clock and late count, drift detectors, free class slots, majority ids) goes
+    /// through the file bit for bit, for each balance and seed rule.
+    @Test("format 3 carries the balance, rotation, clock, drift and class-table state", arguments: [
+        (SMOTEVariant.smote, BalanceMode.stream, SeedSelection.rotate), (.adasyn, .stream, .rotate),
+        (.borderline2, .window, .uniform), (.smotenc, .window, .rotate),
+    ])
+    func newStateRoundTrips(variant: SMOTEVariant, balance: BalanceMode, seeds: SeedSelection) throws {
+        var settings = EngineConfiguration(dimension: 3)
+        settings.window = .seconds(2)
+        settings.reservoirCapacity = 30
+        settings.variant = variant
+        settings.categoricalCount = variant == .smotenc ? 2 : 0
+        settings.balance = balance
+        settings.seedSelection = seeds
+        settings.drift = .adwin(delta: 0.3)
+        settings.ratio = 0.8
+        var engine = ResamplingEngine(configuration: settings)
+        var feed = SyntheticFeed(seed: 9, dimension: 3, minorityShare: 0.2)
+        var batch = SyntheticBatch(dimension: 3, categoricalCount: settings.categoricalCount)
+        for n in 0..<1_500 {
+            var event = feed.next(index: n)
+            if n % 7 == 0 { event.label = "rare-\(n)" }  // classes that come and go
+            let time = n % 50 == 49 ? Double(n) * 0.01 - 60 : Double(n) * 0.01  // some late events
+            try engine.ingest(
+                id: event.id, label: event.label, timestamp: time, features: event.features,
+                categories: variant == .smotenc ? ["m\(n % 3)", "c\(n % 5)"] : [], into: &batch)
+            batch.removeAll()
+        }
+        let state = engine.snapshot()
+        #expect(!state.freeClasses.isEmpty || engine.freedClassCount > 0)
+        #expect(state.lateEvents > 0 && !state.recentTimestamps.isEmpty && !state.detectors.isEmpty)
+        if balance == .stream { #expect(!state.creditSerials.isEmpty) }
+        let snapshot = DaemonSnapshot(engine: state, syntheticSerial: 1, sequences: [])
+        let decoded = try SnapshotFile.decode(SnapshotFile.encode(snapshot)) { _ in settings }
+        #expect(decoded == snapshot)
+        #expect(try ResamplingEngine(restoring: decoded.engine).snapshot() == state)
+    }
 }
+

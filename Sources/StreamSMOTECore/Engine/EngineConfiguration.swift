@@ -43,6 +43,14 @@ public struct EngineConfiguration: Sendable, Hashable {
     public var generatesOnIngest: Bool = true
     /// Seed of the engine's generators.
     public var seed: UInt64 = 0
+    /// A time window: how far behind the watermark an event may be and still enter, in
+    /// seconds; older events are late (``IngestOutcome/Disposition/late``). Default 5 s:
+    /// publishers' clocks and paths disagree by milliseconds to a few seconds, while a window
+    /// is usually a minute or more, so 5 s admits reordering without letting stale events
+    /// in. Ignored by count windows. Must be finite and non-negative.
+    public var allowedLateness: Double = 5
+    /// Change detection on each minority class's share; default ``DriftDetection/none``.
+    public var drift: DriftDetection = .none
     /// How seeds are drawn within the variant's seed rule; default ``SeedSelection/rotate``.
     public var seedSelection: SeedSelection = .rotate
     /// How the need for synthetic samples is counted; default ``BalanceMode/stream``.
@@ -121,6 +129,11 @@ public struct EngineConfiguration: Sendable, Hashable {
         switch window {
         case .events(let n): try check(n > 0, "window", "must hold at least one event, not \(n)")
         case .seconds(let s): try check(s > 0 && s.isFinite, "window", "duration must be positive and finite, not \(s)")
+        }
+        try check(
+            allowedLateness >= 0 && allowedLateness.isFinite, "allowedLateness", "must be finite and not negative, not \(allowedLateness)")
+        if case .adwin(let delta) = drift {
+            try check(delta > 0 && delta < 1, "drift", "ADWIN's delta must be in (0, 1), not \(delta)")
         }
         try check(reservoirCapacity >= 1, "reservoirCapacity", "must be at least 1, not \(reservoirCapacity)")
         if let minMinority {

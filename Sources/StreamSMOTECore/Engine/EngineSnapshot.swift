@@ -19,8 +19,12 @@ public struct EngineSnapshot: Sendable, Equatable {
     public var freeClasses: [Int32] = []
     /// The serial of the oldest window entry.
     public var oldestSerial: UInt64
-    /// The newest event time seen.
+    /// A time window's watermark (−∞ otherwise).
     public var watermark: Double
+    /// A time window's recent event times the watermark follows (``Watermark``), oldest first.
+    public var recentTimestamps: [Double] = []
+    /// Late events since the engine first started.
+    public var lateEvents: Int = 0
     /// Per window entry, oldest first: class index, time, credits.
     public var entryClasses: [Int32]
     public var entryTimestamps: [Double]
@@ -62,11 +66,18 @@ public struct EngineSnapshot: Sendable, Equatable {
     public var rotationUnused: [Int] = []
     public var seedPositions: [[Int32]] = []
     public var seedTickets: [[Int32]] = []
+    /// Drift detection: each reservoir's detector (empty without ``EngineConfiguration/drift``),
+    /// each class's drift count, and the windowed events seen since start.
+    public var detectors: [ADWIN.State] = []
+    public var drifts: [Int] = []
+    public var windowedEvents: UInt64 = 0
 
     public static func == (lhs: EngineSnapshot, rhs: EngineSnapshot) -> Bool {
         lhs.configuration == rhs.configuration && lhs.labels == rhs.labels && lhs.freeClasses == rhs.freeClasses
             && lhs.oldestSerial == rhs.oldestSerial
             && lhs.watermark.bitPattern == rhs.watermark.bitPattern && lhs.entryClasses == rhs.entryClasses
+            && lhs.recentTimestamps.map(\.bitPattern) == rhs.recentTimestamps.map(\.bitPattern)
+            && lhs.lateEvents == rhs.lateEvents
             && lhs.entryTimestamps == rhs.entryTimestamps && lhs.entryCredits == rhs.entryCredits
             && lhs.reservoirSerials == rhs.reservoirSerials && lhs.reservoirIDs == rhs.reservoirIDs
             && lhs.reservoirFeatures == rhs.reservoirFeatures && lhs.majoritySerials == rhs.majoritySerials
@@ -80,7 +91,8 @@ public struct EngineSnapshot: Sendable, Equatable {
             && lhs.creditCounts == rhs.creditCounts && lhs.quotas.map(\.bitPattern) == rhs.quotas.map(\.bitPattern)
             && lhs.nextTurn == rhs.nextTurn && lhs.rotationSerials == rhs.rotationSerials
             && lhs.rotationUnused == rhs.rotationUnused && lhs.seedPositions == rhs.seedPositions
-            && lhs.seedTickets == rhs.seedTickets
+            && lhs.seedTickets == rhs.seedTickets && lhs.detectors == rhs.detectors && lhs.drifts == rhs.drifts
+            && lhs.windowedEvents == rhs.windowedEvents
     }
 
     /// Creates a snapshot from its parts (the service layer's reader uses this).
@@ -155,6 +167,11 @@ extension ResamplingEngine {
         }
         snapshot.quotas = Array(quotas)
         snapshot.nextTurn = nextTurn
+        snapshot.recentTimestamps = window.clock.recentTimestamps
+        snapshot.lateEvents = lateEvents
+        snapshot.detectors = detectors.map(\.state)
+        snapshot.drifts = Array(drifts)
+        snapshot.windowedEvents = windowedEvents
         for r in reservoirs.indices {
             let reservoir = reservoirs[r]
             snapshot.rotationSerials.append(reservoir.rotation.map { $0.slots.map { reservoir.serial(of: Int($0)) } } ?? [])
@@ -255,7 +272,17 @@ extension ResamplingEngine {
             _ = window.append(entry)
             liveSynthetic[Int(c)] += Int(entry.credits)
         }
-        window.watermark = max(window.watermark, snapshot.watermark)
+        guard let clock = Watermark(value: snapshot.watermark, recentTimestamps: snapshot.recentTimestamps),
+              snapshot.lateEvents >= 0
+        else { throw SnapshotError("the window's clock is inconsistent") }
+        if case .events = configuration.window, clock.value > -.infinity || !snapshot.recentTimestamps.isEmpty {
+            throw SnapshotError("a count window has a clock")
+        }
+        guard clock.value == -.infinity || snapshot.entryTimestamps.allSatisfy({ $0 <= clock.value }) else {
+            throw SnapshotError("a window entry is ahead of the watermark")
+        }
+        window.clock = clock
+        lateEvents = snapshot.lateEvents
         guard snapshot.creditClasses.count == snapshot.creditSerials.count,
               snapshot.creditCounts.count == snapshot.creditSerials.count,
               snapshot.creditSerials.isEmpty || configuration.balance == .stream,
@@ -362,8 +389,24 @@ extension ResamplingEngine {
             throw SnapshotError("per-class counters do not match the classes")
         }
         emitted = ContiguousArray(snapshot.emitted)
+        guard snapshot.drifts.count == labels.count, snapshot.drifts.allSatisfy({ $0 >= 0 }) else {
+            throw SnapshotError("drift counts do not match the classes")
+        }
+        drifts = ContiguousArray(snapshot.drifts)
+        windowedEvents = snapshot.windowedEvents
+        if case .adwin(let delta) = configuration.drift {
+            guard snapshot.detectors.count == reservoirs.count else { throw SnapshotError("drift detectors are missing") }
+            for (r, state) in snapshot.detectors.enumerated() {
+                guard let detector = ADWIN(delta: delta, state: state) else {
+                    throw SnapshotError("reservoir \(r)'s drift detector is inconsistent")
+                }
+                detectors[r] = detector
+            }
+        } else if !snapshot.detectors.isEmpty {
+            throw SnapshotError("drift detectors without drift detection")
+        }
         for c in free.sorted() {
-            guard window.classCounts[c] == 0, liveSynthetic[c] == 0, emitted[c] == 0 else {
+            guard window.classCounts[c] == 0, liveSynthetic[c] == 0, emitted[c] == 0, drifts[c] == 0 else {
                 throw SnapshotError("free class slot \(c) is in use")
             }
             markFree(c)
@@ -371,6 +414,9 @@ extension ResamplingEngine {
         randomState = snapshot.random
         rebuildNeighborhood()  // Borderline-SMOTE, ADASYN and cleaning: derived, rebuilt in arrival order
         try restoreSeedRotation(snapshot)
+        #if STREAMSMOTE_INTERNAL_CHECKS
+        checkInvariants()
+        #endif
     }
 }
 

@@ -32,6 +32,9 @@ extension ResamplingEngine {
     ///   sample (N = points in the reservoirs and the majority sample).
     @discardableResult
     public mutating func rebalance(limit: Int? = nil, into batch: inout SyntheticBatch) -> Int {
+        #if STREAMSMOTE_INTERNAL_CHECKS
+        defer { checkInvariants() }
+        #endif
         precondition(batch.dimension == configuration.dimension, "batch dimension mismatch")
         precondition(batch.categoricalCount == plan.categoricalCount, "batch categorical count mismatch")
         guard let majority = majorityClass() else { return 0 }

@@ -58,11 +58,13 @@ extension ResamplingEngine {
         emitted.append(0)
         cleaned.append(0)
         quotas.append(0)
+        drifts.append(0)
         if withReservoir {
             reservoirIndex.append(reservoirs.count)
             reservoirClass.append(c)
             reservoirs.append(makeReservoir())
             neighborhood?.addReservoir()
+            if case .adwin(let delta) = configuration.drift { detectors.append(ADWIN(delta: delta)) }
         } else {
             reservoirIndex.append(-1)
         }
@@ -99,11 +101,13 @@ extension ResamplingEngine {
         emitted[c] = 0
         cleaned[c] = 0
         quotas[c] = 0
+        drifts[c] = 0
         let r = reservoirIndex[c]
         if r >= 0 {
             precondition(reservoirs[r].count == 0, "freeing a class whose reservoir holds samples")
             reservoirs[r] = makeReservoir()
             neighborhood?.resetReservoir(r)
+            if !detectors.isEmpty { detectors[r].reset() }
         }
     }
 
@@ -118,11 +122,13 @@ extension ResamplingEngine {
             emitted.removeLast()
             cleaned.removeLast()
             quotas.removeLast()
+            drifts.removeLast()
             window.removeLastClass()
             if reservoirIndex.removeLast() >= 0 {
                 precondition(reservoirs.count - 1 == c, "a class's reservoir is not the last one")
                 reservoirs.removeLast()
                 reservoirClass.removeLast()
+                if !detectors.isEmpty { detectors.removeLast() }
                 neighborhood?.removeLastReservoir()
             }
         }

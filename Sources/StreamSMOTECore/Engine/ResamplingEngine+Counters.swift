@@ -12,6 +12,8 @@ public struct ClassCounters: Sendable, Hashable {
     public var syntheticEmitted: Int
     /// Synthetic samples the cleaning filter dropped since start.
     public var syntheticCleaned: Int = 0
+    /// Drifts detected in the class's share since it got its slot (``DriftDetection``).
+    public var drifts: Int = 0
 }
 
 /// A snapshot of the engine's counters, for metrics.
@@ -30,6 +32,12 @@ public struct EngineCounters: Sendable, Hashable {
     public var liveSynthetic: Int
     /// Synthetic samples the cleaning filter dropped since start, all classes.
     public var syntheticCleaned: Int = 0
+    /// Late events since start (a time window's ``IngestOutcome/Disposition/late``).
+    public var lateEvents: Int = 0
+    /// A time window's watermark (−∞ for a count window, and until it is established).
+    public var watermark: Double = -.infinity
+    /// Class slots freed since start (``ResamplingEngine/freedClassCount``).
+    public var freedClasses: UInt64 = 0
 }
 
 extension ResamplingEngine {
@@ -40,12 +48,14 @@ extension ResamplingEngine {
             ClassCounters(
                 label: labels[c], windowCount: window.classCounts[c],
                 reservoirCount: reservoirIndex[c] >= 0 ? reservoirs[reservoirIndex[c]].count : nil,
-                liveSynthetic: liveSynthetic[c], syntheticEmitted: emitted[c], syntheticCleaned: cleaned[c])
+                liveSynthetic: liveSynthetic[c], syntheticEmitted: emitted[c], syntheticCleaned: cleaned[c],
+                drifts: drifts[c])
         }
         return EngineCounters(
             windowCount: window.count, majorityLabel: majorityClass().map { labels[$0] }, classes: classes,
             majoritySampleCount: majoritySample.count, syntheticEmitted: emitted.reduce(0, +),
-            liveSynthetic: liveSynthetic.reduce(0, +), syntheticCleaned: cleaned.reduce(0, +))
+            liveSynthetic: liveSynthetic.reduce(0, +), syntheticCleaned: cleaned.reduce(0, +), lateEvents: lateEvents,
+            watermark: window.watermark, freedClasses: freedClassCount)
     }
 
     /// Real events of `label` in the window (0 if unknown).

@@ -28,6 +28,8 @@ extension ResamplingEngine {
         }
         if case .seconds(let s) = window.policy, let first = entries.first {
             precondition(first.timestamp > window.watermark - s, "window holds an expired event at its front")
+            precondition(entries.allSatisfy { $0.timestamp <= window.watermark } || window.watermark == -.infinity,
+                         "an entry is ahead of the watermark")
         }
         precondition(counts == Array(window.classCounts), "class counts disagree with the window")
         var previousRecord: UInt64?
@@ -43,6 +45,12 @@ extension ResamplingEngine {
         precondition(configuration.balance == .window || entries.allSatisfy { $0.credits == 0 }, "seed credits under the stream balance")
         precondition(quotas.count == labels.count && quotas.allSatisfy { $0 >= 0 && $0 <= Double(configuration.effectiveMaxSyntheticPerEvent) }, "quota out of range")
         precondition(nextTurn >= 0, "turn out of range")
+        precondition(drifts.count == labels.count, "drift counts and classes differ")
+        if case .adwin = configuration.drift {
+            precondition(detectors.count == reservoirs.count, "a reservoir without its drift detector")
+        } else {
+            precondition(detectors.isEmpty, "drift detectors without drift detection")
+        }
         precondition(classFree.count == labels.count && classFree.last != true, "class table not trimmed")
         precondition(freeClassSlots == classFree.filter { $0 }.count, "free slot count is stale")
         precondition(classByLabel.count == labels.count - freeClassSlots, "label map and table differ in size")

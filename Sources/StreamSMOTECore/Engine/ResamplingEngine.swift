@@ -77,6 +77,16 @@ public struct ResamplingEngine: Sendable {
     var candidateScratch: ContiguousArray<Float> = []
     var distanceScratch: ContiguousArray<Float> = []
     var nearestScratch: ContiguousArray<(distance: Float, sequence: UInt64, slot: Int32)> = []
+    /// Per reservoir: its class's drift detector (empty without ``EngineConfiguration/drift``).
+    var detectors: ContiguousArray<ADWIN> = []
+    /// Per class: drifts detected since the class got its slot.
+    var drifts: ContiguousArray<Int> = []
+    /// Drifts not yet taken by ``takeDriftEvents()`` (the latest 256).
+    var driftEvents: [DriftEvent] = []
+    /// Windowed events since the engine first started.
+    public internal(set) var windowedEvents: UInt64 = 0
+    /// Late events (``IngestOutcome/Disposition/late``) since the engine first started.
+    public internal(set) var lateEvents = 0
     /// ``EngineConfiguration/featureMagnitudeLimits``, checked per event.
     let featureLimits: ContiguousArray<Float>
 
@@ -125,14 +135,32 @@ public struct ResamplingEngine: Sendable {
     /// Feeds one event: evicts what leaves the window, admits the event, and, unless
     /// ``EngineConfiguration/generatesOnIngest`` is off, appends the synthetic samples the
     /// balance calls for to `batch` (which is not cleared first).
+    ///
+    /// With a time window, an event older than the watermark by more than
+    /// ``EngineConfiguration/allowedLateness`` is late: nothing changes but ``lateEvents``
+    /// (its label is not even registered). Otherwise the event advances the watermark and
+    /// enters stamped with min(its time, watermark) (``Watermark``). What that means for
+    /// hostile or broken clocks:
+    /// - an event far in the future enters as if it were at the watermark, which it cannot
+    ///   move alone: the window stays as it was (plus that event);
+    /// - a burst of old events is late, event by event: counted, not windowed;
+    /// - a publisher clock that steps forward for good moves the watermark once more than
+    ///   half of the last 15 events carry the new time (a forward step cannot be told from a
+    ///   gap in the stream), and the events of the old time then leave, their time having
+    ///   passed;
+    /// - a clock that steps back by more than the allowed lateness makes its events late
+    ///   until it catches up with the watermark: the window keeps its contents, nothing
+    ///   enters or leaves, and the late count says why. No event can move the watermark back,
+    ///   so no client can rewind or empty the window.
     /// - Parameters:
     ///   - id: the event id, kept for provenance while the event is in a reservoir.
     ///   - label: the class label.
-    ///   - timestamp: event time in seconds, or arrival time when the event has none.
+    ///   - timestamp: event time in seconds, or arrival time when the event has none (it
+    ///     should never go back, or a host clock step makes events late).
     ///   - features: exactly `dimension` finite values, each within
     ///     ``EngineConfiguration/featureMagnitudeLimits``; copied, not retained.
     ///   - batch: output buffer.
-    /// - Returns: the number of synthetic samples appended.
+    /// - Returns: where the event went, and the synthetic samples appended.
     /// - Throws: ``IngestError``, leaving the engine unchanged.
     /// - Complexity: O(1) for a majority event; for a minority event one graph insert
     ///   (O(n·d), n = reservoir size) plus, per evicted or pushed-out minority sample, one
@@ -144,7 +172,7 @@ public struct ResamplingEngine: Sendable {
     public mutating func ingest(
         id: String, label: String, timestamp: Double, features: UnsafeBufferPointer<Float>,
         into batch: inout SyntheticBatch
-    ) throws(IngestError) -> Int {
+    ) throws(IngestError) -> IngestOutcome {
         try ingest(id: id, label: label, timestamp: timestamp, features: features, categories: [], into: &batch)
     }
 
@@ -156,7 +184,10 @@ public struct ResamplingEngine: Sendable {
     public mutating func ingest(
         id: String, label: String, timestamp: Double, features: UnsafeBufferPointer<Float>,
         categories: ArraySlice<String>, into batch: inout SyntheticBatch
-    ) throws(IngestError) -> Int {
+    ) throws(IngestError) -> IngestOutcome {
+        #if STREAMSMOTE_INTERNAL_CHECKS
+        defer { checkInvariants() }
+        #endif
         let categorical = plan.categoricalCount
         guard categorical == 0 || categories.count == categorical else {
             throw IngestError(
@@ -175,6 +206,12 @@ public struct ResamplingEngine: Sendable {
         guard timestamp.isFinite else {
             throw IngestError(.nonFiniteTimestamp, "event \(id): timestamp is \(timestamp)")
         }
+        let timeWindow: Bool
+        if case .seconds = configuration.window { timeWindow = true } else { timeWindow = false }
+        if timeWindow && timestamp < window.watermark - configuration.allowedLateness {
+            lateEvents += 1
+            return IngestOutcome(disposition: .late, synthetic: 0)
+        }
         let classIndex: Int
         if let known = classByLabel[label] {
             classIndex = Int(known)
@@ -185,9 +222,10 @@ public struct ResamplingEngine: Sendable {
             classIndex = registerClass(label)
         }
 
+        let stamp = timeWindow ? window.stamp(timestamp) : timestamp
         // The arriving event's class keeps its slot even if its last event leaves now.
-        while window.mustEvictBeforeAppending(at: timestamp) { evictOldest(sparing: classIndex) }
-        let serial = window.append(WindowEntry(classIndex: Int32(classIndex), timestamp: timestamp))
+        while window.mustEvictBeforeAppending() { evictOldest(sparing: classIndex) }
+        let serial = window.append(WindowEntry(classIndex: Int32(classIndex), timestamp: stamp))
 
         // Without configured minority labels every class has a reservoir, but the class that
         // is the majority right now needs no neighbours: skipping its events saves a distance
@@ -226,8 +264,10 @@ public struct ResamplingEngine: Sendable {
                 }
             }
         }
-        guard configuration.generatesOnIngest else { return 0 }
-        return generateForArrival(into: &batch)
+        windowedEvents &+= 1
+        let detected = detectors.isEmpty ? 0 : detectDrift(arriving: classIndex)
+        guard configuration.generatesOnIngest else { return IngestOutcome(disposition: .windowed, synthetic: 0, drifts: detected) }
+        return IngestOutcome(disposition: .windowed, synthetic: generateForArrival(into: &batch), drifts: detected)
     }
 
     /// Feeds one event given as arrays (convenience over the buffer form).
@@ -235,7 +275,7 @@ public struct ResamplingEngine: Sendable {
     public mutating func ingest(
         id: String, label: String, timestamp: Double, features: [Float], categories: [String] = [],
         into batch: inout SyntheticBatch
-    ) throws(IngestError) -> Int {
+    ) throws(IngestError) -> IngestOutcome {
         do {
             return try features.withUnsafeBufferPointer { buffer in
                 try ingest(

@@ -139,6 +139,9 @@ public struct MixedNeighborhood: Sendable {
     mutating func insert(
         reservoir r: Int, slot: Int, classIndex: Int, id: String, features: UnsafeBufferPointer<Float>
     ) {
+        #if STREAMSMOTE_INTERNAL_CHECKS
+        defer { checkInvariants() }
+        #endif
         let here = add(features, classIndex: classIndex, reservoir: r, source: slot, id: id)
         while fromReservoir[r].count <= slot { fromReservoir[r].append(-1) }
         fromReservoir[r][slot] = Int32(here)
@@ -147,6 +150,9 @@ public struct MixedNeighborhood: Sendable {
 
     /// Adds a majority-sample point.
     mutating func insert(majoritySlot slot: Int, classIndex: Int, id: String, features: UnsafeBufferPointer<Float>) {
+        #if STREAMSMOTE_INTERNAL_CHECKS
+        defer { checkInvariants() }
+        #endif
         let here = add(features, classIndex: classIndex, reservoir: -1, source: slot, id: id)
         while fromMajority.count <= slot { fromMajority.append(-1) }
         fromMajority[slot] = Int32(here)
@@ -156,6 +162,9 @@ public struct MixedNeighborhood: Sendable {
     /// Removes reservoir `r`'s sample in `slot`.
     /// - Complexity: one graph delete plus O(width) per changed list.
     mutating func remove(reservoir r: Int, slot: Int) {
+        #if STREAMSMOTE_INTERNAL_CHECKS
+        defer { checkInvariants() }
+        #endif
         let here = Int(fromReservoir[r][slot])
         precondition(here >= 0, "reservoir sample not in the neighbourhood")
         fromReservoir[r][slot] = -1
@@ -164,6 +173,9 @@ public struct MixedNeighborhood: Sendable {
 
     /// Removes the majority-sample point in `slot`, if it is here.
     mutating func remove(majoritySlot slot: Int) {
+        #if STREAMSMOTE_INTERNAL_CHECKS
+        defer { checkInvariants() }
+        #endif
         guard slot < fromMajority.count, fromMajority[slot] >= 0 else { return }
         let here = Int(fromMajority[slot])
         fromMajority[slot] = -1
@@ -273,6 +285,9 @@ public struct MixedNeighborhood: Sendable {
     mutating func drawRotating(
         reservoir r: Int, values: Range<Int>, weighted: Bool, random: inout Xoshiro256StarStar
     ) -> Int? {
+        #if STREAMSMOTE_INTERNAL_CHECKS
+        defer { checkInvariants() }
+        #endif
         var total = weight(reservoir: r, values: values, weighted: weighted, freshOnly: true)
         if total == 0 {
             guard weight(reservoir: r, values: values, weighted: weighted, freshOnly: false) > 0 else { return nil }

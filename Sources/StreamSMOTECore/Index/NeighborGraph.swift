@@ -174,6 +174,9 @@ public struct NeighborGraph: Sendable {
     /// of an insert that does not depend on the other points.
     mutating func admit(_ features: UnsafeBufferPointer<Float>, categoryCodes codes: UnsafeBufferPointer<Int32>) -> Int {
         precondition(codes.count == categoricalCount, "one code per categorical feature")
+        #if STREAMSMOTE_INTERNAL_CHECKS
+        defer { checkInvariants() }
+        #endif
         changedLists.removeAll(keepingCapacity: true)
         let slot = points.allocate(copying: features)
         ensurePerSlotStorage(slot + 1)
@@ -272,6 +275,9 @@ public struct NeighborGraph: Sendable {
     public mutating func remove(_ slot: Int) {
         precondition(points.isLive(slot), "removing a slot that is not live")
         bulkIndex = nil  // prepared for slots in insertion order; a freed slot breaks that
+        #if STREAMSMOTE_INTERNAL_CHECKS
+        defer { checkInvariants() }
+        #endif
         changedLists.removeAll(keepingCapacity: true)
         let capacity = listCapacity
         let base = slot &* capacity
@@ -343,6 +349,9 @@ public struct NeighborGraph: Sendable {
     /// - Complexity: O(n²·d).
     public mutating func rebuild(categoricalPenalty penalty: Float) {
         precondition(penalty >= 0 && penalty.isFinite, "penalty must be finite and non-negative")
+        #if STREAMSMOTE_INTERNAL_CHECKS
+        defer { checkInvariants() }
+        #endif
         categoricalPenalty = penalty
         if bulkIndex != nil && rebuildUsingBulkIndex() { return }
         for slot in 0..<points.slotCount {

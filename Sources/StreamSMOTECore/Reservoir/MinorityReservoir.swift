@@ -72,6 +72,9 @@ public struct MinorityReservoir: Sendable {
         id: String, features: UnsafeBufferPointer<Float>, serial: UInt64,
         categoryCodes: UnsafeBufferPointer<Int32> = UnsafeBufferPointer(start: nil, count: 0)
     ) -> (slot: Int, pushedOut: Member?) {
+        #if STREAMSMOTE_INTERNAL_CHECKS
+        defer { checkInvariants() }
+        #endif
         var pushedOut: Member?
         if fifo.count >= capacity { pushedOut = removeOldest() }
         let slot = graph.insert(features, categoryCodes: categoryCodes)
@@ -91,11 +94,17 @@ public struct MinorityReservoir: Sendable {
     /// - Complexity: that of ``NeighborGraph/remove(_:)``.
     @discardableResult
     mutating func removeOldest() -> Member {
+        #if STREAMSMOTE_INTERNAL_CHECKS
+        defer { checkInvariants() }
+        #endif
         let member = fifo.removeFirst()
         if statistics != nil {
             let points = graph.points
             let slot = Int(member.slot)
-            statistics!.remove { Double(points.value(slot, $0)) }
+            if statistics!.remove({ Double(points.value(slot, $0)) }) {
+                let fifo = self.fifo
+                statistics!.recompute(count: fifo.count) { Double(points.value(Int(fifo[$0].slot), $1)) }
+            }
         }
         graph.remove(Int(member.slot))
         rotation?.remove(Int(member.slot))

@@ -45,8 +45,15 @@ public struct RunningStatistics: Sendable {
     }
 
     /// Removes a row that was added.
+    ///
+    /// The inverse update cancels: removing x leaves errors of about ε·|x| in the mean and
+    /// ε·(x − mean)² in the squared deviations, harmless for a row like the others, all
+    /// precision lost for one far larger than the rest (a value of 10¹⁸ among values near 1).
+    /// - Returns: whether that happened for some feature (its (x − mean)² exceeds 10⁶ times the
+    ///   remaining squared deviations and count): the caller must then ``recompute(count:_:)``.
     /// - Complexity: O(d).
-    public mutating func remove(_ value: (Int) -> Double) {
+    @discardableResult
+    public mutating func remove(_ value: (Int) -> Double) -> Bool {
         precondition(count > 0, "removing from empty statistics")
         count -= 1
         guard count > 0 else {
@@ -54,15 +61,39 @@ public struct RunningStatistics: Sendable {
                 means[i] = 0
                 squaredDeviations[i] = 0
             }
-            return
+            return false
         }
         let n = Double(count)
+        var imprecise = false
         for i in means.indices {
             let x = value(i)
             let previousMean = (means[i] * (n + 1) - x) / n
-            squaredDeviations[i] -= (x - previousMean) * (x - means[i])
+            let removed = (x - previousMean) * (x - means[i])
+            squaredDeviations[i] -= removed
             if squaredDeviations[i] < 0 { squaredDeviations[i] = 0 }
+            if !(removed.magnitude <= 1e6 * max(squaredDeviations[i], n)) { imprecise = true }
             means[i] = previousMean
+        }
+        return imprecise
+    }
+
+    /// Recomputes the statistics of `count` rows from scratch, two passes per feature (the
+    /// mean, then the squared deviations from it), rows in the order `value(row, feature)`
+    /// gives them.
+    /// - Complexity: O(count·d).
+    public mutating func recompute(count: Int, _ value: (_ row: Int, _ feature: Int) -> Double) {
+        self.count = count
+        for i in means.indices {
+            var mean = 0.0
+            for row in 0..<count { mean += value(row, i) }
+            mean = count > 0 ? mean / Double(count) : 0
+            var deviations = 0.0
+            for row in 0..<count {
+                let x = value(row, i) - mean
+                deviations += x * x
+            }
+            means[i] = mean
+            squaredDeviations[i] = deviations
         }
     }
 

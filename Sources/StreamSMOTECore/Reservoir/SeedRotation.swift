@@ -25,6 +25,9 @@ public struct SeedRotation: Sendable {
     /// Adds a member, not yet used in this round.
     /// - Complexity: O(1) amortized.
     public mutating func insert(_ slot: Int) {
+        #if STREAMSMOTE_INTERNAL_CHECKS
+        defer { checkInvariants() }
+        #endif
         while positions.count <= slot { positions.append(-1) }
         precondition(positions[slot] < 0, "slot already in the rotation")
         order.append(Int32(slot))
@@ -36,6 +39,9 @@ public struct SeedRotation: Sendable {
     /// Removes a member.
     /// - Complexity: O(1).
     public mutating func remove(_ slot: Int) {
+        #if STREAMSMOTE_INTERNAL_CHECKS
+        defer { checkInvariants() }
+        #endif
         var position = Int(positions[slot])
         precondition(position >= 0, "slot not in the rotation")
         if position < unused {
@@ -53,6 +59,9 @@ public struct SeedRotation: Sendable {
     /// - Precondition: the rotation is not empty.
     /// - Complexity: O(1).
     public mutating func draw(using random: inout Xoshiro256StarStar) -> Int {
+        #if STREAMSMOTE_INTERNAL_CHECKS
+        defer { checkInvariants() }
+        #endif
         precondition(!order.isEmpty, "drawing from an empty rotation")
         if unused == 0 { unused = order.count }
         let position = random.nextInt(below: unused)

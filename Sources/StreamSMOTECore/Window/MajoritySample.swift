@@ -54,6 +54,9 @@ public struct MajoritySample: Sendable {
         _ features: UnsafeBufferPointer<Float>, id: String, serial: UInt64, population: Int,
         random: inout Xoshiro256StarStar
     ) -> (slot: Int?, replaced: UInt64?, replacedSlot: Int?) {
+        #if STREAMSMOTE_INTERNAL_CHECKS
+        defer { checkInvariants() }
+        #endif
         guard capacity > 0 else { return (nil, nil, nil) }
         var replaced: UInt64?
         var replacedSlot: Int?
@@ -87,6 +90,9 @@ public struct MajoritySample: Sendable {
     /// Removes the sample in `slot`.
     /// - Complexity: O(1).
     mutating func remove(_ slot: Int) {
+        #if STREAMSMOTE_INTERNAL_CHECKS
+        defer { checkInvariants() }
+        #endif
         let position = Int(positions[slot])
         let lastSlot = members[members.count - 1]
         members[position] = lastSlot

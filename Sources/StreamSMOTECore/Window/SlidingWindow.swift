@@ -11,8 +11,12 @@ public struct SlidingWindow: Sendable {
     public internal(set) var oldestSerial: UInt64 = 0
     /// Events in the window per class index.
     public private(set) var classCounts: ContiguousArray<Int> = []
-    /// The newest timestamp seen (time-based windows evict relative to it).
-    public internal(set) var watermark: Double = -.infinity
+    /// A time-based window's clock (see ``Watermark``); unused by a count-based window.
+    public internal(set) var clock = Watermark()
+
+    /// The watermark: time-based windows evict relative to it (−∞ for a count window, and
+    /// until a time window has seen ``Watermark/span`` events).
+    public var watermark: Double { clock.value }
 
     /// Creates an empty window.
     public init(policy: WindowPolicy) {
@@ -41,16 +45,29 @@ public struct SlidingWindow: Sendable {
         classCounts.removeLast()
     }
 
-    /// Whether the oldest entry must leave before an event at `timestamp` is appended.
+    /// Whether the oldest entry must leave before another event is appended: a count window
+    /// is full, or a time window's oldest entry is `seconds` or more behind the watermark.
     /// - Complexity: O(1).
-    func mustEvictBeforeAppending(at timestamp: Double) -> Bool {
+    func mustEvictBeforeAppending() -> Bool {
         guard let oldest = entries.first else { return false }
         switch policy {
         case .events(let n):
             return entries.count >= n
         case .seconds(let s):
-            return oldest.timestamp <= max(watermark, timestamp) - s
+            return oldest.timestamp <= watermark - s
         }
+    }
+
+    /// A time window: advances the clock with an admitted event's time and returns the time
+    /// its entry carries, min(event time, watermark), so that no entry is ahead of the clock
+    /// (an entry far in the future would otherwise hold up the eviction of everything behind
+    /// it). When the watermark first becomes finite, the entries before it are capped too.
+    /// - Complexity: O(``Watermark/span``).
+    mutating func stamp(_ timestamp: Double) -> Double {
+        if clock.advance(with: timestamp) {
+            for i in 0..<entries.count where entries[i].timestamp > watermark { entries[i].timestamp = watermark }
+        }
+        return min(timestamp, watermark > -.infinity ? watermark : timestamp)
     }
 
     /// Appends an event and returns its serial.
@@ -59,7 +76,6 @@ public struct SlidingWindow: Sendable {
         let serial = nextSerial
         entries.append(entry)
         classCounts[Int(entry.classIndex)] += 1
-        if entry.timestamp > watermark { watermark = entry.timestamp }
         return serial
     }
 

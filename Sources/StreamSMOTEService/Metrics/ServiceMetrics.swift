@@ -20,6 +20,7 @@ public final class ServiceMetrics: Sendable {
     let rejected: [String: CoreMetrics.Counter]
     let lostMessages: CoreMetrics.Counter
     let sequenceResets: CoreMetrics.Counter
+    let lateEvents: CoreMetrics.Counter
     let redeliveries: CoreMetrics.Counter
     let publishedReal: CoreMetrics.Counter
     let publishedSynthetic: CoreMetrics.Counter
@@ -47,6 +48,7 @@ public final class ServiceMetrics: Sendable {
         let reservoir: CoreMetrics.Gauge
         let liveSynthetic: CoreMetrics.Gauge
         let cleaned: CoreMetrics.Counter
+        let drifts: CoreMetrics.Counter
 
         init(label: String, factory: any MetricsFactory) {
             let dimensions = [("class", label)]
@@ -56,6 +58,7 @@ public final class ServiceMetrics: Sendable {
             reservoir = Gauge(label: "streamsmote_reservoir_samples", dimensions: dimensions, factory: factory)
             liveSynthetic = Gauge(label: "streamsmote_live_synthetic", dimensions: dimensions, factory: factory)
             cleaned = Counter(label: "streamsmote_synthetic_cleaned_total", dimensions: dimensions, factory: factory)
+            drifts = Counter(label: "streamsmote_drift_detected_total", dimensions: dimensions, factory: factory)
         }
     }
 
@@ -96,6 +99,7 @@ public final class ServiceMetrics: Sendable {
         self.rejected = rejected
         lostMessages = Counter(label: "streamsmote_messages_lost_total", factory: factory)
         sequenceResets = Counter(label: "streamsmote_sequence_resets_total", factory: factory)
+        lateEvents = Counter(label: "streamsmote_events_late_total", factory: factory)
         redeliveries = Counter(label: "streamsmote_input_redeliveries_total", factory: factory)
         publishedReal = Counter(label: "streamsmote_events_published_total", dimensions: [("kind", "real")], factory: factory)
         publishedSynthetic = Counter(
@@ -138,6 +142,7 @@ public final class ServiceMetrics: Sendable {
         series.reservoir.destroy()
         series.liveSynthetic.destroy()
         series.cleaned.destroy()
+        series.drifts.destroy()
     }
 
     /// The Prometheus text exposition of every series.

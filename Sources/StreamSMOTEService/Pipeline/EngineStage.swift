@@ -58,6 +58,8 @@ final class EngineStage<Sink: EventSink> {
     private var publishedSynthetic = 0
     private var engineRejections: [String: Int] = [:]
     private var cleanedReported: [String: Int] = [:]
+    private var driftsReported: [String: Int] = [:]
+    private var lateReported = 0
     private var discarded = 0
     private var lost: UInt64 = 0
     private var sequenceResets = 0
@@ -88,6 +90,14 @@ final class EngineStage<Sink: EventSink> {
         if let restored {
             engine = restored.engine
             synthetic = Self.syntheticBatch(for: restored.engine.configuration)
+            // The engine's counts run since it first started; the metrics of this process
+            // take only what happens from now on.
+            let counters = restored.engine.counters
+            for item in counters.classes {
+                cleanedReported[item.label] = item.syntheticCleaned
+                driftsReported[item.label] = item.drifts
+            }
+            lateReported = counters.lateEvents
         }
         syntheticSerial = restored?.syntheticSerial ?? 0
         sequences = SequenceTracker(restoring: restored?.sequences ?? [])
@@ -339,6 +349,7 @@ final class EngineStage<Sink: EventSink> {
             metrics.dropClass(label)
             topics.removeValue(forKey: label)
             cleanedReported.removeValue(forKey: label)
+            driftsReported.removeValue(forKey: label)
         }
         let engine = self.engine!
         let counters = engine.counters
@@ -354,6 +365,19 @@ final class EngineStage<Sink: EventSink> {
                 series.cleaned.increment(by: Int64(increase))
                 cleanedReported[item.label] = item.syntheticCleaned
             }
+            let drifted = item.drifts - driftsReported[item.label, default: 0]
+            if drifted > 0 {
+                series.drifts.increment(by: Int64(drifted))
+                driftsReported[item.label] = item.drifts
+                logger.info("drift detected: the window dropped its older part", metadata: [
+                    "drift.class": .string(item.label), "drift.count": .stringConvertible(item.drifts),
+                    "window.events": .stringConvertible(counters.windowCount),
+                ])
+            }
+        }
+        if counters.lateEvents > lateReported {
+            metrics.lateEvents.increment(by: Int64(counters.lateEvents - lateReported))
+            lateReported = counters.lateEvents
         }
     }
 }

@@ -51,6 +51,20 @@ extension EngineConfiguration {
                  help: "No generation for a class until its reservoir holds N samples (C-SMOTE's minSizeAllowed); at least k + 1.", \.minMinority),
         .choice("seeds", default: "rotate",
                 help: "rotate: seeds drawn without replacement until every reservoir member was used (each contributes evenly); uniform: independent uniform draws.", \.seedSelection),
+        .number("allowed-lateness", "SECONDS", above: 0, includingLower: true, upTo: 86_400, default: "5",
+                help: "Time windows: an event older than the watermark (the median of recent event times, never moving back) minus this is late: forwarded, counted, kept out of the window.", \.allowedLateness),
+        .init("drift", "none|adwin[:DELTA]", default: "none",
+              help: "adwin runs ADWIN (as river's, delta 0.002 by default) on each minority class's share; on a change the window drops its older part.") { (settings: inout EngineConfiguration, values: [SettingInput]) throws(SettingError) in
+            let text = try values[0].string()
+            if text == "none" {
+                settings.drift = .none
+                return
+            }
+            let parts = text.split(separator: ":", maxSplits: 1)
+            guard parts.first == "adwin" else { throw SettingError("must be none or adwin[:DELTA], not \"\(text)\"") }
+            let delta = parts.count == 2 ? try SettingInput.text(String(parts[1])).number(above: 0, upTo: 0.5) : 0.002
+            settings.drift = .adwin(delta: delta)
+        },
         .choice("variant", default: "smote", help: "The SMOTE variant.", \.variant),
         .choice("clean", default: "none", help: "Drop synthetic samples that land among other classes.", \.cleaning),
         .integer("m-neighbors", "M", in: 1...1_000, default: "10", help: "Borderline-SMOTE's m: neighbours of all classes that decide danger.", \.mNeighbors),

@@ -166,6 +166,9 @@ public enum SnapshotFile {
         payload.write(engine.creditCounts)
         payload.write(engine.quotas)
         payload.write(UInt64(engine.nextTurn))
+        // The window's clock and the late count.
+        payload.write(engine.recentTimestamps)
+        payload.write(UInt64(engine.lateEvents))
         // The seed rotations.
         payload.write(UInt64(engine.rotationSerials.count))
         for r in engine.rotationSerials.indices {
@@ -174,6 +177,20 @@ public enum SnapshotFile {
             payload.write(engine.seedPositions[r])
             payload.write(engine.seedTickets[r])
         }
+        // Drift detection.
+        payload.write(UInt64(engine.detectors.count))
+        for state in engine.detectors {
+            payload.write(state.rowCounts.map { UInt64($0) })
+            payload.write(state.totals)
+            payload.write(state.variances)
+            payload.write(state.total)
+            payload.write(state.variance)
+            payload.write(state.width)
+            payload.write(UInt64(state.tick))
+            payload.write(state.detected)
+        }
+        payload.write(engine.drifts.map { UInt64($0) })
+        payload.write(engine.windowedEvents)
         var file = BinaryWriter()
         for byte in magic { file.write(byte) }
         file.write(version)
@@ -277,6 +294,9 @@ public enum SnapshotFile {
         let quotas = try reader.readDoubles()
         let nextTurn = try reader.read(UInt64.self)
         guard nextTurn < 1 << 32 else { throw .invalid("turn out of range") }
+        let recentTimestamps = try reader.readDoubles()
+        let lateEvents = try reader.read(UInt64.self)
+        guard lateEvents < UInt64(Int.max) else { throw .invalid("late count out of range") }
         var rotationSerials: [[UInt64]] = [], rotationUnused: [Int] = [], seedPositions: [[Int32]] = []
         var seedTickets: [[Int32]] = []
         for _ in 0..<(try reader.readCount(minimumSize: 32)) {
@@ -287,6 +307,21 @@ public enum SnapshotFile {
             seedPositions.append(try reader.readArray(of: Int32.self))
             seedTickets.append(try reader.readArray(of: Int32.self))
         }
+        var detectors: [ADWIN.State] = []
+        for _ in 0..<(try reader.readCount(minimumSize: 65)) {
+            let rows = try reader.readArray(of: UInt64.self)
+            let totals = try reader.readDoubles(), variances = try reader.readDoubles()
+            let total = try reader.readDouble(), variance = try reader.readDouble(), width = try reader.readDouble()
+            let tick = try reader.read(UInt64.self)
+            let detected = try reader.read(UInt8.self)
+            guard rows.allSatisfy({ $0 < 64 }), tick < 1 << 62, detected <= 1 else { throw .invalid("drift detector out of range") }
+            detectors.append(ADWIN.State(
+                rowCounts: rows.map { Int($0) }, totals: totals, variances: variances, total: total, variance: variance,
+                width: width, tick: Int(tick), detected: detected == 1))
+        }
+        let drifts = try reader.readArray(of: UInt64.self)
+        guard drifts.allSatisfy({ $0 < UInt64(Int.max) }) else { throw .invalid("drift count out of range") }
+        let windowedEvents = try reader.read(UInt64.self)
         guard reader.remaining == 0 else { throw .invalid("\(reader.remaining) bytes after the end") }
         guard emitted.allSatisfy({ $0 < UInt64(Int.max) }) else { throw .invalid("counter out of range") }
         let random = EngineRandomState(
@@ -306,6 +341,11 @@ public enum SnapshotFile {
         withCategories.creditCounts = creditCounts
         withCategories.quotas = quotas
         withCategories.nextTurn = Int(nextTurn)
+        withCategories.recentTimestamps = recentTimestamps
+        withCategories.lateEvents = Int(lateEvents)
+        withCategories.detectors = detectors
+        withCategories.drifts = drifts.map { Int($0) }
+        withCategories.windowedEvents = windowedEvents
         withCategories.rotationSerials = rotationSerials
         withCategories.rotationUnused = rotationUnused
         withCategories.seedPositions = seedPositions

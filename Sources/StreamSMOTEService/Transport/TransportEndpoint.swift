@@ -3,6 +3,8 @@
 enum TransportEndpoint: Equatable, Sendable {
     /// `tcp://`, `ipc://`, `inproc://`, `pgm://`, `epgm://`, `ws://`: ZeroMQ's own syntax.
     case zeroMQ(String)
+    /// `nats://HOST:PORT[,…]/NAME?…`: a JetStream stream or KV bucket (``NATSEndpoint``).
+    case nats(NATSEndpoint)
 
     /// The ZeroMQ schemes.
     static let zeroMQSchemes: Set<String> = ["tcp", "ipc", "inproc", "pgm", "epgm", "ws", "wss", "udp", "vmci"]
@@ -20,8 +22,12 @@ enum TransportEndpoint: Equatable, Sendable {
             self = .zeroMQ(text)
             return
         }
+        if scheme == "nats" {
+            self = .nats(try NATSEndpoint(parsing: text))
+            return
+        }
         throw ServiceError(
             .invalidConfiguration,
-            "endpoint \"\(text)\": unknown scheme \(scheme):// (known: \(Self.zeroMQSchemes.sorted().map { $0 + "://" }.joined(separator: ", ")))")
+            "endpoint \"\(text)\": unknown scheme \(scheme):// (known: \((Self.zeroMQSchemes.sorted() + ["nats"]).map { $0 + "://" }.joined(separator: ", ")))")
     }
 }
