@@ -27,8 +27,8 @@ extension EngineConfiguration {
         .integer("reservoir", in: 2...1_000_000, default: "1000", help: "Samples kept per minority class, oldest out first.", \.reservoirCapacity),
         .integer("seed", "S", in: UInt64.min...UInt64.max, default: "0",
                  help: "Seed: the same input in the same order gives byte-identical output.", \.seed),
-        .integer("max-synthetic-per-event", in: 0...1_024, default: "no cap",
-                 help: "At most this many synthetic samples per input event.", \.maxSyntheticPerEvent),
+        .integer("max-synthetic-per-event", in: 0...1_024, default: "8",
+                 help: "At most this many synthetic samples per input event, all classes together (bounds the work one event can cause).", \.maxSyntheticPerEvent),
         .init("feature-weights", "W1,W2,…", default: "all 1",
               help: "Per-feature weights of the neighbour distance, finite and non-negative.") { (settings: inout EngineConfiguration, values: [SettingInput]) throws(SettingError) in
             var weights: [Float] = []
