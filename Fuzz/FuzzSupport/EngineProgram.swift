@@ -217,6 +217,8 @@ public enum EngineProgram {
         configuration.cleaningNeighbors = Int(b1 / 32 % 4) + 1
         configuration.window = b2 & 0x80 == 0 ? .events(Int(b2 % 64) + 1) : .seconds(Double(b2 % 16 + 1) * 0.5)
         configuration.allowedLateness = [0, 0.5, 5, 60][Int(b2 / 16 % 4)]
+        // A time window's event limit, small enough to be reached (count windows must fit).
+        if case .seconds = configuration.window, b2 & 0x40 != 0 { configuration.maxWindowEvents = Int(b2 % 48) + 1 }
         configuration.reservoirCapacity = Int(b3 % 32) + 1
         configuration.majoritySampleCapacity = Int(b3 / 32) * 3
         configuration.ratio = Double(b4 % 100 + 1) / 100

@@ -135,6 +135,30 @@ struct EventTimeTests {
         engine.checkInvariants()
     }
 
+    /// A time window holds whatever arrives within its span: a publisher that floods (or
+    /// stamps every event with the same `ts`) grew it without bound. It now holds at most
+    /// ``EngineConfiguration/maxWindowEvents``, the oldest leaving first, counted.
+    @Test func aFloodCannotGrowATimeWindowPastItsEventLimit() throws {
+        var configuration = Self.configuration(seconds: 3_600)
+        configuration.maxWindowEvents = 1_000
+        var engine = ResamplingEngine(configuration: configuration)
+        var batch = SyntheticBatch(dimension: 3)
+        var random = TestRandom(9)
+        for n in 0..<5_000 {
+            try engine.ingest(
+                id: "e\(n)", label: random.int(20) == 0 ? "fraud" : "ok", timestamp: 1_000,
+                features: [random.unit(), random.unit(), random.unit()], into: &batch)
+            #expect(engine.window.count <= 1_000)
+        }
+        #expect(engine.window.count == 1_000)
+        #expect(engine.counters.windowCapEvictions == 4_000)
+        engine.checkInvariants()
+        var countWindow = Self.configuration()
+        countWindow.window = .events(10)
+        countWindow.maxWindowEvents = 5
+        #expect(throws: EngineConfigurationError.self) { try countWindow.validate() }
+    }
+
     /// The count window is unaffected: an event of any age enters.
     @Test func countWindowsHaveNoLateEvents() throws {
         var configuration = Self.configuration()

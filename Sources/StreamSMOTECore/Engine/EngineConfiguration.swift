@@ -49,6 +49,12 @@ public struct EngineConfiguration: Sendable, Hashable {
     /// is usually a minute or more, so 5 s admits reordering without letting stale events
     /// in. Ignored by count windows. Must be finite and non-negative.
     public var allowedLateness: Double = 5
+    /// The most events a window holds. A time window holds whatever arrives within its span,
+    /// so without a limit a publisher that floods, or stamps every event with one `ts`, grows
+    /// it (24 bytes an event) for as long as it sends; at the limit the oldest event leaves
+    /// first, counted (``EngineCounters/windowCapEvictions``). A count window must fit in it.
+    /// Default 10 000 000 (at most about 480 MB of window entries while the ring grows).
+    public var maxWindowEvents: Int = 10_000_000
     /// Change detection on each minority class's share; default ``DriftDetection/none``.
     public var drift: DriftDetection = .none
     /// How seeds are drawn within the variant's seed rule; default ``SeedSelection/rotate``.
@@ -127,9 +133,12 @@ public struct EngineConfiguration: Sendable, Hashable {
         try check(k >= 1, "k", "must be at least 1, not \(k)")
         try check(ratio > 0 && ratio <= 1, "ratio", "must be in (0, 1], not \(ratio)")
         switch window {
-        case .events(let n): try check(n > 0, "window", "must hold at least one event, not \(n)")
+        case .events(let n):
+            try check(n > 0, "window", "must hold at least one event, not \(n)")
+            try check(n <= maxWindowEvents, "window", "holds \(n) events, more than maxWindowEvents (\(maxWindowEvents))")
         case .seconds(let s): try check(s > 0 && s.isFinite, "window", "duration must be positive and finite, not \(s)")
         }
+        try check(maxWindowEvents >= 1, "maxWindowEvents", "must be at least 1, not \(maxWindowEvents)")
         try check(
             allowedLateness >= 0 && allowedLateness.isFinite, "allowedLateness", "must be finite and not negative, not \(allowedLateness)")
         if case .adwin(let delta) = drift {

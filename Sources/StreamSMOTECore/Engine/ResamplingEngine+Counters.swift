@@ -34,6 +34,8 @@ public struct EngineCounters: Sendable, Hashable {
     public var syntheticCleaned: Int = 0
     /// Late events since start (a time window's ``IngestOutcome/Disposition/late``).
     public var lateEvents: Int = 0
+    /// Events a time window let go early at its event limit, since start.
+    public var windowCapEvictions: Int = 0
     /// A time window's watermark (−∞ for a count window, and until it is established).
     public var watermark: Double = -.infinity
     /// Class slots freed since start (``ResamplingEngine/freedClassCount``).
@@ -54,7 +56,7 @@ extension ResamplingEngine {
         return EngineCounters(
             windowCount: window.count, majorityLabel: majorityClass().map { labels[$0] }, classes: classes,
             majoritySampleCount: majoritySample.count, syntheticEmitted: emitted.reduce(0, +),
-            liveSynthetic: liveSynthetic.reduce(0, +), syntheticCleaned: cleaned.reduce(0, +), lateEvents: lateEvents,
+            liveSynthetic: liveSynthetic.reduce(0, +), syntheticCleaned: cleaned.reduce(0, +), lateEvents: lateEvents, windowCapEvictions: windowCapEvictions,
             watermark: window.watermark, freedClasses: freedClassCount)
     }
 

@@ -87,6 +87,9 @@ public struct ResamplingEngine: Sendable {
     public internal(set) var windowedEvents: UInt64 = 0
     /// Late events (``IngestOutcome/Disposition/late``) since the engine first started.
     public internal(set) var lateEvents = 0
+    /// Events a time window let go early, at ``EngineConfiguration/maxWindowEvents``, since
+    /// start (not kept in snapshots: a metric counter that restarts with the process).
+    public internal(set) var windowCapEvictions = 0
     /// ``EngineConfiguration/featureMagnitudeLimits``, checked per event.
     let featureLimits: ContiguousArray<Float>
 
@@ -102,7 +105,7 @@ public struct ResamplingEngine: Sendable {
         self.configuration = configuration
         plan = configuration.plan
         featureLimits = ContiguousArray(configuration.featureMagnitudeLimits)
-        window = SlidingWindow(policy: configuration.window)
+        window = SlidingWindow(policy: configuration.window, maxCount: configuration.maxWindowEvents)
         majoritySample = MajoritySample(
             dimension: configuration.dimension, capacity: configuration.majoritySampleCapacity)
         var mixer = SplitMix64(seed: configuration.seed)
@@ -224,7 +227,10 @@ public struct ResamplingEngine: Sendable {
 
         let stamp = timeWindow ? window.stamp(timestamp) : timestamp
         // The arriving event's class keeps its slot even if its last event leaves now.
-        while window.mustEvictBeforeAppending() { evictOldest(sparing: classIndex) }
+        while window.mustEvictBeforeAppending() {
+            if window.isCappedOnly() { windowCapEvictions += 1 }
+            evictOldest(sparing: classIndex)
+        }
         let serial = window.append(WindowEntry(classIndex: Int32(classIndex), timestamp: stamp))
 
         // Without configured minority labels every class has a reservoir, but the class that

@@ -6,6 +6,8 @@
 public struct SlidingWindow: Sendable {
     /// The eviction policy.
     public let policy: WindowPolicy
+    /// The most entries the window holds, whatever its policy (a time window's bound).
+    public let maxCount: Int
     var entries: RingBuffer<WindowEntry>
     /// The serial of the oldest entry (the next serial when empty).
     public internal(set) var oldestSerial: UInt64 = 0
@@ -18,8 +20,10 @@ public struct SlidingWindow: Sendable {
     /// until a time window has seen ``Watermark/span`` events).
     public var watermark: Double { clock.value }
 
-    /// Creates an empty window.
-    public init(policy: WindowPolicy) {
+    /// Creates an empty window holding at most `maxCount` events.
+    public init(policy: WindowPolicy, maxCount: Int = .max) {
+        precondition(maxCount > 0, "window must hold at least one event")
+        self.maxCount = maxCount
         switch policy {
         case .events(let n): precondition(n > 0, "window must hold at least one event")
         case .seconds(let s): precondition(s > 0 && s.isFinite, "window duration must be positive and finite")
@@ -46,7 +50,8 @@ public struct SlidingWindow: Sendable {
     }
 
     /// Whether the oldest entry must leave before another event is appended: a count window
-    /// is full, or a time window's oldest entry is `seconds` or more behind the watermark.
+    /// is full, or a time window's oldest entry is `seconds` or more behind the watermark, or
+    /// the window holds ``maxCount`` events.
     /// - Complexity: O(1).
     func mustEvictBeforeAppending() -> Bool {
         guard let oldest = entries.first else { return false }
@@ -54,8 +59,15 @@ public struct SlidingWindow: Sendable {
         case .events(let n):
             return entries.count >= n
         case .seconds(let s):
-            return oldest.timestamp <= watermark - s
+            return oldest.timestamp <= watermark - s || entries.count >= maxCount
         }
+    }
+
+    /// Whether a time window's next eviction is for its event limit alone (its oldest entry
+    /// is still within the span).
+    func isCappedOnly() -> Bool {
+        guard case .seconds(let s) = policy, let oldest = entries.first else { return false }
+        return entries.count >= maxCount && !(oldest.timestamp <= watermark - s)
     }
 
     /// A time window: advances the clock with an admitted event's time and returns the time

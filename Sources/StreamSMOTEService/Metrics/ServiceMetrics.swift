@@ -21,6 +21,7 @@ public final class ServiceMetrics: Sendable {
     let lostMessages: CoreMetrics.Counter
     let sequenceResets: CoreMetrics.Counter
     let lateEvents: CoreMetrics.Counter
+    let windowCapped: CoreMetrics.Counter
     let redeliveries: CoreMetrics.Counter
     let publishedReal: CoreMetrics.Counter
     let publishedSynthetic: CoreMetrics.Counter
@@ -100,6 +101,7 @@ public final class ServiceMetrics: Sendable {
         lostMessages = Counter(label: "streamsmote_messages_lost_total", factory: factory)
         sequenceResets = Counter(label: "streamsmote_sequence_resets_total", factory: factory)
         lateEvents = Counter(label: "streamsmote_events_late_total", factory: factory)
+        windowCapped = Counter(label: "streamsmote_window_capped_total", factory: factory)
         redeliveries = Counter(label: "streamsmote_input_redeliveries_total", factory: factory)
         publishedReal = Counter(label: "streamsmote_events_published_total", dimensions: [("kind", "real")], factory: factory)
         publishedSynthetic = Counter(

@@ -60,6 +60,7 @@ final class EngineStage<Sink: EventSink> {
     private var cleanedReported: [String: Int] = [:]
     private var driftsReported: [String: Int] = [:]
     private var lateReported = 0
+    private var cappedReported = 0
     private var discarded = 0
     private var lost: UInt64 = 0
     private var sequenceResets = 0
@@ -378,6 +379,15 @@ final class EngineStage<Sink: EventSink> {
         if counters.lateEvents > lateReported {
             metrics.lateEvents.increment(by: Int64(counters.lateEvents - lateReported))
             lateReported = counters.lateEvents
+        }
+        if counters.windowCapEvictions > cappedReported {
+            metrics.windowCapped.increment(by: Int64(counters.windowCapEvictions - cappedReported))
+            if cappedReported == 0 {
+                logger.warning("the time window reached --max-window-events: the oldest events leave early", metadata: [
+                    "window.events": .stringConvertible(counters.windowCount),
+                ])
+            }
+            cappedReported = counters.windowCapEvictions
         }
     }
 }

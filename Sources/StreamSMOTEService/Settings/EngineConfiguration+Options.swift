@@ -24,6 +24,8 @@ extension EngineConfiguration {
               help: "Time-based window: S seconds of event time (arrival time for events without ts).") { (settings: inout EngineConfiguration, values: [SettingInput]) throws(SettingError) in
             settings.window = .seconds(try values[0].number(above: 0, upTo: 31_536_000))
         },
+        .integer("max-window-events", in: 1...100_000_000, default: "10000000",
+                 help: "The most events a window holds: a time window at it lets its oldest go early, counted (streamsmote_window_capped_total), so that no flood grows memory without bound (24 bytes an event).", \.maxWindowEvents),
         .integer("reservoir", in: 2...1_000_000, default: "1000", help: "Samples kept per minority class, oldest out first.", \.reservoirCapacity),
         .integer("seed", "S", in: UInt64.min...UInt64.max, default: "0",
                  help: "Seed: the same input in the same order gives byte-identical output.", \.seed),
