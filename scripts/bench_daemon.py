@@ -4,7 +4,9 @@ subscriber processes (C, Benchmarks/baselines/bench_edge.c): events/s and latenc
 Setup, the same for every row: one publisher, one subscriber, a middle box between them,
 30 features, 1 % minority, `--forward-real`; the relay is zmq_proxy. The publisher stays
 connected until the subscriber has everything, and every row checks that every event
-arrived. Throughput counts real events from the first receipt to the last; latency is
+arrived. Throughput counts real events from the first receipt to the last; each row also gives
+the middle box's CPU time (user + system, all threads) per event, steadier than events/s on a
+loaded machine; latency is
 receive time minus the send time stamped in each event's id.
 
 Usage: bench_daemon.py STREAMSMOTE BENCH_EDGE [--count N] [--rounds R] [--codec json,protobuf]
@@ -78,6 +80,17 @@ def wait_metric(address, name, minimum, timeout=30):
     return False
 
 
+def cpu_seconds(pid):
+    """User + system CPU time the process has used so far (all its threads), from /proc: on a
+    loaded machine the CPU time per event moves far less than the events/s do."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 def run_once(args, work, target, codec, ratio, count, rate, payload_file):
     """One publisher → middle → subscriber run; returns the subscriber's JSON summary."""
     inp, out = free_port(), free_port()
@@ -103,6 +116,7 @@ def run_once(args, work, target, codec, ratio, count, rate, payload_file):
                             str(rate or 0), done])
     summary = json.loads(sub.communicate(timeout=600)[0])
     pub.wait(timeout=60)
+    summary["cpu_seconds"] = cpu_seconds(middle.pid)
     middle.terminate()
     middle.wait(timeout=30)
     summary["rate"] = summary["real"] / summary["seconds"] if summary["seconds"] else 0
@@ -124,7 +138,7 @@ def main():
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="bench-daemon-")
     codecs = args.codec.split(",")
-    ratios = [float(r) for r in args.ratio.split(",")]
+    ratios = [float(r) for r in args.ratio.split(",") if r]
     files = {}
     for codec in codecs:
         files[codec] = os.path.join(work, f"payloads.{codec}")
@@ -141,7 +155,8 @@ def main():
                 rows.append((codec, ratio, quotient))
                 print(f"{codec:8} --ratio {ratio:<4} round {round_}: relay {relay['rate']:9.0f} ev/s, "
                       f"daemon {daemon['rate']:9.0f} ev/s ({daemon['synthetic'] / max(1, daemon['real']):.2f} synthetic/event), "
-                      f"daemon/relay = {quotient:.2f}", flush=True)
+                      f"daemon/relay = {quotient:.2f}; CPU per event relay {relay['cpu_seconds'] / args.count * 1e6:.2f} µs, "
+                      f"daemon {daemon['cpu_seconds'] / args.count * 1e6:.2f} µs", flush=True)
     for codec in codecs:
         for ratio in ratios:
             values = [q for c, r, q in rows if c == codec and r == ratio]
