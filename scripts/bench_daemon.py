@@ -161,16 +161,29 @@ def main():
         for ratio in ratios:
             values = [q for c, r, q in rows if c == codec and r == ratio]
             print(f"summary {codec:8} --ratio {ratio}: daemon/relay min {min(values):.2f} median {statistics.median(values):.2f} max {max(values):.2f}")
+    latencies = []
     for rate in [int(r) for r in args.latency_rates.split(",") if r]:
         count = int(rate * args.latency_seconds)
         for codec in codecs:
             for round_ in range(1, args.rounds + 1):
                 relay = run_once(args, work, "relay", codec, 0.5, count, rate, files[codec])
                 daemon = run_once(args, work, "daemon", codec, 0.5, count, rate, files[codec])
+                latencies.append((rate, codec, relay, daemon))
                 print(f"latency {codec:8} {rate}/s --ratio 0.5 round {round_}: relay p50 {relay['p50_us']:.0f} µs p99 {relay['p99_us']:.0f} µs; "
                       f"daemon p50 {daemon['p50_us']:.0f} µs p99 {daemon['p99_us']:.0f} µs; "
                       f"ratio p50 {daemon['p50_us'] / max(relay['p50_us'], 1):.2f} p99 {daemon['p99_us'] / max(relay['p99_us'], 1):.2f}",
                       flush=True)
+    for rate in sorted({r for r, _, _, _ in latencies}):
+        for codec in codecs:
+            rows_ = [(relay, daemon) for r, c, relay, daemon in latencies if r == rate and c == codec]
+            if not rows_:
+                continue
+            p50 = [d["p50_us"] / max(r["p50_us"], 1) for r, d in rows_]
+            p99 = [d["p99_us"] / max(r["p99_us"], 1) for r, d in rows_]
+            print(f"summary latency {codec:8} {rate}/s: relay p50 {statistics.median(r['p50_us'] for r, _ in rows_):.0f} µs "
+                  f"p99 {statistics.median(r['p99_us'] for r, _ in rows_):.0f} µs; daemon p50 "
+                  f"{statistics.median(d['p50_us'] for _, d in rows_):.0f} µs p99 {statistics.median(d['p99_us'] for _, d in rows_):.0f} µs; "
+                  f"daemon/relay median p50 {statistics.median(p50):.2f} p99 {statistics.median(p99):.2f}")
 
 
 if __name__ == "__main__":
