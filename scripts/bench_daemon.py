@@ -7,7 +7,9 @@ connected until the subscriber has everything, and every row checks that every e
 arrived. Throughput counts real events from the first receipt to the last; each row also gives
 the middle box's CPU time (user + system, all threads) per event, steadier than events/s on a
 loaded machine; latency is
-receive time minus the send time stamped in each event's id.
+receive time minus the send time stamped in each event's id, and each latency row adds the
+daemon's own receive-to-publish latency and batch size from its /metrics (bucket bounds), to
+tell time spent inside the daemon from time in libzmq's I/O threads, TCP and the scheduler.
 
 Usage: bench_daemon.py STREAMSMOTE BENCH_EDGE [--count N] [--rounds R] [--codec json,protobuf]
        [--ratio 0.1,0.5] [--latency-rates 20000,100000] [--latency-seconds S]
@@ -91,6 +93,37 @@ def cpu_seconds(pid):
         return float("nan")
 
 
+def scrape_histograms(address):
+    """The daemon's own view, from /metrics: receive-to-publish latency (from the moment the
+    receive thread took the event's batch off the SUB socket to its publication on the XPUB,
+    one event in eight) and the batch sizes, as quantiles (the upper bound of the bucket that
+    holds each quantile)."""
+    try:
+        with urllib.request.urlopen(f"http://{address}/metrics", timeout=5) as answer:
+            text = answer.read().decode()
+    except OSError:
+        return {}
+    buckets = {}
+    for line in text.splitlines():
+        for name in ("streamsmote_latency_seconds", "streamsmote_batch_events"):
+            if line.startswith(name + "_bucket{"):
+                bound = line.split('le="', 1)[1].split('"', 1)[0]
+                buckets.setdefault(name, []).append((float(bound), float(line.split()[-1])))
+
+    def quantile(name, q):
+        rows = sorted(buckets.get(name, []))
+        if not rows or rows[-1][1] == 0:
+            return float("nan")
+        for bound, count in rows:
+            if count >= q * rows[-1][1]:
+                return bound
+        return float("inf")
+
+    return {"latency_p50_us": quantile("streamsmote_latency_seconds", 0.5) * 1e6,
+            "latency_p99_us": quantile("streamsmote_latency_seconds", 0.99) * 1e6,
+            "batch_p50": quantile("streamsmote_batch_events", 0.5)}
+
+
 def run_once(args, work, target, codec, ratio, count, rate, payload_file):
     """One publisher → middle → subscriber run; returns the subscriber's JSON summary."""
     inp, out = free_port(), free_port()
@@ -117,6 +150,8 @@ def run_once(args, work, target, codec, ratio, count, rate, payload_file):
     summary = json.loads(sub.communicate(timeout=600)[0])
     pub.wait(timeout=60)
     summary["cpu_seconds"] = cpu_seconds(middle.pid)
+    if target == "daemon":
+        summary["internal"] = scrape_histograms(metrics)
     middle.terminate()
     middle.wait(timeout=30)
     summary["rate"] = summary["real"] / summary["seconds"] if summary["seconds"] else 0
@@ -171,7 +206,10 @@ def main():
                 latencies.append((rate, codec, relay, daemon))
                 print(f"latency {codec:8} {rate}/s --ratio 0.5 round {round_}: relay p50 {relay['p50_us']:.0f} µs p99 {relay['p99_us']:.0f} µs; "
                       f"daemon p50 {daemon['p50_us']:.0f} µs p99 {daemon['p99_us']:.0f} µs; "
-                      f"ratio p50 {daemon['p50_us'] / max(relay['p50_us'], 1):.2f} p99 {daemon['p99_us'] / max(relay['p99_us'], 1):.2f}",
+                      f"ratio p50 {daemon['p50_us'] / max(relay['p50_us'], 1):.2f} p99 {daemon['p99_us'] / max(relay['p99_us'], 1):.2f}; "
+                      f"inside the daemon (receive thread to XPUB) p50 ≤ {daemon['internal'].get('latency_p50_us', float('nan')):.0f} µs "
+                      f"p99 ≤ {daemon['internal'].get('latency_p99_us', float('nan')):.0f} µs, "
+                      f"median batch ≤ {daemon['internal'].get('batch_p50', float('nan')):.0f} events",
                       flush=True)
     for rate in sorted({r for r, _, _, _ in latencies}):
         for codec in codecs:
