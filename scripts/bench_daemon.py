@@ -4,8 +4,12 @@ subscriber processes (C, Benchmarks/baselines/bench_edge.c): events/s and latenc
 Setup, the same for every row: one publisher, one subscriber, a middle box between them,
 30 features, 1 % minority, `--forward-real`; the relay is zmq_proxy. The publisher stays
 connected until the subscriber has everything, and every row checks that every event
-arrived. Throughput counts real events from the first receipt to the last; latency is
-receive time minus the send time stamped in each event's id.
+arrived. Throughput counts real events from the first receipt to the last; each row also gives
+the middle box's CPU time (user + system, all threads) per event, steadier than events/s on a
+loaded machine; latency is
+receive time minus the send time stamped in each event's id, and each latency row adds the
+daemon's own receive-to-publish latency and batch size from its /metrics (bucket bounds), to
+tell time spent inside the daemon from time in libzmq's I/O threads, TCP and the scheduler.
 
 Usage: bench_daemon.py STREAMSMOTE BENCH_EDGE [--count N] [--rounds R] [--codec json,protobuf]
        [--ratio 0.1,0.5] [--latency-rates 20000,100000] [--latency-seconds S]
@@ -78,6 +82,48 @@ def wait_metric(address, name, minimum, timeout=30):
     return False
 
 
+def cpu_seconds(pid):
+    """User + system CPU time the process has used so far (all its threads), from /proc: on a
+    loaded machine the CPU time per event moves far less than the events/s do."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+def scrape_histograms(address):
+    """The daemon's own view, from /metrics: receive-to-publish latency (from the moment the
+    receive thread took the event's batch off the SUB socket to its publication on the XPUB,
+    one event in eight) and the batch sizes, as quantiles (the upper bound of the bucket that
+    holds each quantile)."""
+    try:
+        with urllib.request.urlopen(f"http://{address}/metrics", timeout=5) as answer:
+            text = answer.read().decode()
+    except OSError:
+        return {}
+    buckets = {}
+    for line in text.splitlines():
+        for name in ("streamsmote_latency_seconds", "streamsmote_batch_events"):
+            if line.startswith(name + "_bucket{"):
+                bound = line.split('le="', 1)[1].split('"', 1)[0]
+                buckets.setdefault(name, []).append((float(bound), float(line.split()[-1])))
+
+    def quantile(name, q):
+        rows = sorted(buckets.get(name, []))
+        if not rows or rows[-1][1] == 0:
+            return float("nan")
+        for bound, count in rows:
+            if count >= q * rows[-1][1]:
+                return bound
+        return float("inf")
+
+    return {"latency_p50_us": quantile("streamsmote_latency_seconds", 0.5) * 1e6,
+            "latency_p99_us": quantile("streamsmote_latency_seconds", 0.99) * 1e6,
+            "batch_p50": quantile("streamsmote_batch_events", 0.5)}
+
+
 def run_once(args, work, target, codec, ratio, count, rate, payload_file):
     """One publisher → middle → subscriber run; returns the subscriber's JSON summary."""
     inp, out = free_port(), free_port()
@@ -103,6 +149,9 @@ def run_once(args, work, target, codec, ratio, count, rate, payload_file):
                             str(rate or 0), done])
     summary = json.loads(sub.communicate(timeout=600)[0])
     pub.wait(timeout=60)
+    summary["cpu_seconds"] = cpu_seconds(middle.pid)
+    if target == "daemon":
+        summary["internal"] = scrape_histograms(metrics)
     middle.terminate()
     middle.wait(timeout=30)
     summary["rate"] = summary["real"] / summary["seconds"] if summary["seconds"] else 0
@@ -124,7 +173,7 @@ def main():
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="bench-daemon-")
     codecs = args.codec.split(",")
-    ratios = [float(r) for r in args.ratio.split(",")]
+    ratios = [float(r) for r in args.ratio.split(",") if r]
     files = {}
     for codec in codecs:
         files[codec] = os.path.join(work, f"payloads.{codec}")
@@ -141,21 +190,38 @@ def main():
                 rows.append((codec, ratio, quotient))
                 print(f"{codec:8} --ratio {ratio:<4} round {round_}: relay {relay['rate']:9.0f} ev/s, "
                       f"daemon {daemon['rate']:9.0f} ev/s ({daemon['synthetic'] / max(1, daemon['real']):.2f} synthetic/event), "
-                      f"daemon/relay = {quotient:.2f}", flush=True)
+                      f"daemon/relay = {quotient:.2f}; CPU per event relay {relay['cpu_seconds'] / args.count * 1e6:.2f} µs, "
+                      f"daemon {daemon['cpu_seconds'] / args.count * 1e6:.2f} µs", flush=True)
     for codec in codecs:
         for ratio in ratios:
             values = [q for c, r, q in rows if c == codec and r == ratio]
             print(f"summary {codec:8} --ratio {ratio}: daemon/relay min {min(values):.2f} median {statistics.median(values):.2f} max {max(values):.2f}")
+    latencies = []
     for rate in [int(r) for r in args.latency_rates.split(",") if r]:
         count = int(rate * args.latency_seconds)
         for codec in codecs:
             for round_ in range(1, args.rounds + 1):
                 relay = run_once(args, work, "relay", codec, 0.5, count, rate, files[codec])
                 daemon = run_once(args, work, "daemon", codec, 0.5, count, rate, files[codec])
+                latencies.append((rate, codec, relay, daemon))
                 print(f"latency {codec:8} {rate}/s --ratio 0.5 round {round_}: relay p50 {relay['p50_us']:.0f} µs p99 {relay['p99_us']:.0f} µs; "
                       f"daemon p50 {daemon['p50_us']:.0f} µs p99 {daemon['p99_us']:.0f} µs; "
-                      f"ratio p50 {daemon['p50_us'] / max(relay['p50_us'], 1):.2f} p99 {daemon['p99_us'] / max(relay['p99_us'], 1):.2f}",
+                      f"ratio p50 {daemon['p50_us'] / max(relay['p50_us'], 1):.2f} p99 {daemon['p99_us'] / max(relay['p99_us'], 1):.2f}; "
+                      f"inside the daemon (receive thread to XPUB) p50 ≤ {daemon['internal'].get('latency_p50_us', float('nan')):.0f} µs "
+                      f"p99 ≤ {daemon['internal'].get('latency_p99_us', float('nan')):.0f} µs, "
+                      f"median batch ≤ {daemon['internal'].get('batch_p50', float('nan')):.0f} events",
                       flush=True)
+    for rate in sorted({r for r, _, _, _ in latencies}):
+        for codec in codecs:
+            rows_ = [(relay, daemon) for r, c, relay, daemon in latencies if r == rate and c == codec]
+            if not rows_:
+                continue
+            p50 = [d["p50_us"] / max(r["p50_us"], 1) for r, d in rows_]
+            p99 = [d["p99_us"] / max(r["p99_us"], 1) for r, d in rows_]
+            print(f"summary latency {codec:8} {rate}/s: relay p50 {statistics.median(r['p50_us'] for r, _ in rows_):.0f} µs "
+                  f"p99 {statistics.median(r['p99_us'] for r, _ in rows_):.0f} µs; daemon p50 "
+                  f"{statistics.median(d['p50_us'] for _, d in rows_):.0f} µs p99 {statistics.median(d['p99_us'] for _, d in rows_):.0f} µs; "
+                  f"daemon/relay median p50 {statistics.median(p50):.2f} p99 {statistics.median(p99):.2f}")
 
 
 if __name__ == "__main__":

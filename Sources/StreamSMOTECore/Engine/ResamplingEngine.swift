@@ -125,6 +125,25 @@ public struct ResamplingEngine: Sendable {
         pinnedClasses = labels.count
     }
 
+    /// The class of the last event ``ingest(id:label:timestamp:features:into:)`` accepted into
+    /// the window (its index in ``labels``), or -1 after a late event: callers keep per-class
+    /// state in arrays by this index rather than hashing the label again. An index is reused
+    /// once its class is freed, so check `labels[index]` against the label.
+    public internal(set) var lastClassIndex = -1
+    /// The two classes seen last (-1 for none), checked before `classByLabel`: with a few
+    /// classes nearly every event finds its class here without hashing its label.
+    var recentClasses: (Int32, Int32) = (-1, -1)
+
+    /// The class index of `label` if it is one of ``recentClasses`` (and still holds it).
+    @inline(__always)
+    func recentClass(of label: String) -> Int? {
+        let first = Int(recentClasses.0)
+        if first >= 0 && first < labels.count && !classFree[first] && labels[first] == label { return first }
+        let second = Int(recentClasses.1)
+        if second >= 0 && second < labels.count && !classFree[second] && labels[second] == label { return second }
+        return nil
+    }
+
     /// The class index of `label`, or `nil` if it has not been seen.
     public func classIndex(of label: String) -> Int? {
         classByLabel[label].map(Int.init)
@@ -212,18 +231,24 @@ public struct ResamplingEngine: Sendable {
         let timeWindow: Bool
         if case .seconds = configuration.window { timeWindow = true } else { timeWindow = false }
         if timeWindow && timestamp < window.watermark - configuration.allowedLateness {
+            lastClassIndex = -1
             lateEvents += 1
             return IngestOutcome(disposition: .late, synthetic: 0)
         }
         let classIndex: Int
-        if let known = classByLabel[label] {
+        if let recent = recentClass(of: label) {
+            classIndex = recent
+        } else if let known = classByLabel[label] {
             classIndex = Int(known)
+            recentClasses = (Int32(classIndex), recentClasses.0)
         } else {
             guard labels.count - freeClassSlots < configuration.maxClasses else {
                 throw IngestError(.tooManyClasses, "label \(label) exceeds the limit of \(configuration.maxClasses) classes")
             }
             classIndex = registerClass(label)
+            recentClasses = (Int32(classIndex), recentClasses.0)
         }
+        lastClassIndex = classIndex
 
         let stamp = timeWindow ? window.stamp(timestamp) : timestamp
         // The arriving event's class keeps its slot even if its last event leaves now.

@@ -111,12 +111,13 @@ extension ResamplingEngine {
             graph.points.interpolate(from: here, to: neighbor, gap: gap, appendingTo: &candidateScratch)
             neighborID = neighborhood!.id(of: neighbor)
         } else {
-            let graph = reservoirs[r].graph
-            let count = graph.neighborCount(of: seed)
+            // Read through `reservoirs[r]` in place: binding the graph to a local copied its
+            // struct (a retain and release of every buffer) once per sample.
+            let count = reservoirs[r].graph.neighborCount(of: seed)
             guard count > 0 else { return false }
-            let neighbor = graph.neighbor(of: seed, at: smoteRandom.nextInt(below: count))
+            let neighbor = reservoirs[r].graph.neighbor(of: seed, at: smoteRandom.nextInt(below: count))
             gap = smoteRandom.nextUnitFloat()
-            graph.points.interpolate(from: seed, to: neighbor, gap: gap, appendingTo: &candidateScratch)
+            reservoirs[r].graph.points.interpolate(from: seed, to: neighbor, gap: gap, appendingTo: &candidateScratch)
             neighborID = reservoirs[r].id(of: neighbor)
         }
         let categoricalStart = batch.categories.count
@@ -128,6 +129,7 @@ extension ResamplingEngine {
         }
         batch.features.append(contentsOf: candidateScratch)
         batch.labels.append(labels[c])
+        batch.classIndices.append(Int32(c))
         batch.seedIDs.append(reservoirs[r].id(of: seed))
         batch.neighborIDs.append(neighborID)
         batch.gaps.append(gap)

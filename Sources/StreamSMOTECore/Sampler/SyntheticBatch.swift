@@ -10,6 +10,9 @@ public struct SyntheticBatch: Sendable {
     public internal(set) var features: ContiguousArray<Float> = []
     /// Label of each sample.
     public internal(set) var labels: ContiguousArray<String> = []
+    /// Class index of each sample (``ResamplingEngine/classIndex(of:)`` of its label), so a
+    /// consumer can keep per-class state in an array instead of hashing the label.
+    public internal(set) var classIndices: ContiguousArray<Int32> = []
     /// Id of each sample's seed.
     public internal(set) var seedIDs: ContiguousArray<String> = []
     /// Id of each sample's neighbour.
@@ -29,6 +32,7 @@ public struct SyntheticBatch: Sendable {
         categories.reserveCapacity(categoricalCount * reservingCapacity)
         features.reserveCapacity(dimension * reservingCapacity)
         labels.reserveCapacity(reservingCapacity)
+        classIndices.reserveCapacity(reservingCapacity)
         seedIDs.reserveCapacity(reservingCapacity)
         neighborIDs.reserveCapacity(reservingCapacity)
         gaps.reserveCapacity(reservingCapacity)
@@ -45,6 +49,17 @@ public struct SyntheticBatch: Sendable {
         features[(index * dimension)..<((index + 1) * dimension)]
     }
 
+    /// Calls `body` with the features of sample `index`, in place.
+    @inline(__always)
+    public func withFeatures<R, E: Error>(at index: Int, _ body: (UnsafeBufferPointer<Float>) throws(E) -> R) throws(E) -> R {
+        let result = features.withUnsafeBufferPointer { all in
+            Result { () throws(E) -> R in
+                try body(UnsafeBufferPointer(rebasing: all[(index &* dimension)..<((index &+ 1) &* dimension)]))
+            }
+        }
+        return try result.get()
+    }
+
     /// The categorical values of sample `index` (empty without categorical features).
     public func categories(at index: Int) -> ArraySlice<String> {
         categories[(index * categoricalCount)..<((index + 1) * categoricalCount)]
@@ -55,6 +70,7 @@ public struct SyntheticBatch: Sendable {
     public mutating func removeAll() {
         features.removeAll(keepingCapacity: true)
         labels.removeAll(keepingCapacity: true)
+        classIndices.removeAll(keepingCapacity: true)
         seedIDs.removeAll(keepingCapacity: true)
         neighborIDs.removeAll(keepingCapacity: true)
         gaps.removeAll(keepingCapacity: true)

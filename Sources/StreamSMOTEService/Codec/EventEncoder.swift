@@ -43,6 +43,15 @@ public struct EventEncoder: Sendable {
         try encoder.encode(event, into: &buffer)
     }
 
+    /// Appends the encoding of a synthetic sample (the bytes of `sample.event`) to `buffer`.
+    ///
+    /// - Throws: `EventRejection` as ``encode(_:into:)`` (an interpolation that overflowed).
+    /// - Complexity: O(size of the output); no allocation once `buffer` has grown.
+    @inline(__always)
+    public func encode(_ sample: SyntheticSample, into buffer: inout [UInt8]) throws(EventRejection) {
+        try encoder.encode(sample, into: &buffer)
+    }
+
     /// Appends the output topic `<kind>.<label>` to `buffer` (the label's UTF-8 bytes as is).
     ///
     /// - Parameters:

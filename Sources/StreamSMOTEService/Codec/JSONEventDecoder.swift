@@ -116,6 +116,23 @@ private enum OriginField: UInt8 {
     }
 }
 
+/// 10^`n` as a `Float`, for 0 ≤ n ≤ 10 (every one exact).
+@inline(__always) private func floatPowerOf10(_ n: Int) -> Float {
+    switch n {
+    case 0: 1
+    case 1: 1e1
+    case 2: 1e2
+    case 3: 1e3
+    case 4: 1e4
+    case 5: 1e5
+    case 6: 1e6
+    case 7: 1e7
+    case 8: 1e8
+    case 9: 1e9
+    default: 1e10
+    }
+}
+
 /// Keeps the problem with the highest precedence; the first one wins ties.
 @inline(__always) private func wants(_ reason: RejectionReason, _ pending: EventRejection?) -> Bool {
     pending.map { reason < $0.reason } ?? true
@@ -268,8 +285,13 @@ extension JSONEventDecoder {
             return
         }
         while true {
-            let index = features.count
-            let value = try readFiniteNumber("features[\(index)]", &c, &pending, convert: { $0.float($1) })
+            let value: Float?
+            if let simple = Self.scanSimpleFloat(&c) {
+                value = simple
+            } else {
+                let index = features.count
+                value = try readFiniteNumber("features[\(index)]", &c, &pending, convert: { $0.float($1) })
+            }
             features.append(value ?? 0)
             c.skipWhitespace()
             switch c.peek() {
@@ -283,6 +305,95 @@ extension JSONEventDecoder {
                 throw .malformed("expected ',' or ']'", at: c.pos)
             }
         }
+    }
+
+    /// The fast path for one feature value: a number of at most 19 significant digits, with
+    /// an optional fraction and exponent, that converts exactly with one IEEE operation or
+    /// through ``DecimalText/float(_:)``'s exact integer path, finite as `Float`. It consumes
+    /// the number and returns its value; for anything else (a syntax error, a literal, more
+    /// digits, an overflow) it consumes nothing and returns `nil`, and the general path reads
+    /// the token, with its checks and messages.
+    ///
+    /// One pass over the digits, without building the `DecimalText` of the general path:
+    /// feature arrays are most of a JSON payload.
+    @inline(__always)
+    private static func scanSimpleFloat(_ c: inout JSONCursor) -> Float? {
+        let base = c.base
+        let end = c.count
+        let start = c.pos
+        var p = start
+        guard p < end else { return nil }
+        let negative = base[p] == UInt8(ascii: "-")
+        if negative { p &+= 1 }
+        guard p < end else { return nil }
+        var mantissa: UInt64 = 0
+        let integerStart = p
+        if base[p] == UInt8(ascii: "0") {
+            p &+= 1
+            if p < end && isASCIIDigit(base[p]) { return nil }
+        } else {
+            while p < end {
+                let digit = base[p] &- 0x30
+                if digit >= 10 { break }
+                mantissa = mantissa &* 10 &+ UInt64(digit)
+                p &+= 1
+            }
+            if p == integerStart { return nil }
+        }
+        var digits = p &- integerStart
+        var exponent = 0
+        if p < end && base[p] == UInt8(ascii: ".") {
+            p &+= 1
+            let fractionStart = p
+            while p < end {
+                let digit = base[p] &- 0x30
+                if digit >= 10 { break }
+                mantissa = mantissa &* 10 &+ UInt64(digit)
+                p &+= 1
+            }
+            if p == fractionStart { return nil }
+            digits &+= p &- fractionStart
+            exponent = fractionStart &- p
+        }
+        if p < end && base[p] | 0x20 == UInt8(ascii: "e") {
+            p &+= 1
+            var negativeExponent = false
+            if p < end && (base[p] == UInt8(ascii: "-") || base[p] == UInt8(ascii: "+")) {
+                negativeExponent = base[p] == UInt8(ascii: "-")
+                p &+= 1
+            }
+            let exponentStart = p
+            var value = 0
+            while p < end {
+                let digit = base[p] &- 0x30
+                if digit >= 10 { break }
+                value = value &* 10 &+ Int(digit)
+                p &+= 1
+            }
+            if p == exponentStart || p &- exponentStart > 4 { return nil }
+            exponent &+= negativeExponent ? -value : value
+        }
+        // A letter right after the number is a syntax error: the general path reports it.
+        if digits > 19 || (p < end && (base[p] | 0x20) >= UInt8(ascii: "a") && (base[p] | 0x20) <= UInt8(ascii: "z")) {
+            return nil
+        }
+        let value: Float
+        if mantissa <= 1 << 24 && exponent >= -10 && exponent <= 10 {
+            // Clinger's fast path: both operands exact, so one correctly rounded operation.
+            let m = Float(mantissa)
+            let scaled = exponent < 0 ? m / floatPowerOf10(-exponent) : m * floatPowerOf10(exponent)
+            value = negative ? -scaled : scaled
+        } else {
+            var number = DecimalText()
+            number.mantissa = mantissa
+            number.exponent = exponent
+            number.negative = negative
+            number.hasFractionOrExponent = true
+            value = number.float(UnsafeBufferPointer(start: base + start, count: p &- start))
+        }
+        guard value.isFinite else { return nil }
+        c.pos = p
+        return value
     }
 
     /// Reads a number that must be finite once converted. Returns `nil` (after noting the

@@ -58,6 +58,28 @@ public struct JSONEventEncoder: PayloadEncoder {
         try EncodingCheck.check(id: id, ts: ts, label: label, features: features, origin: origin)
         buffer.append(contentsOf: #"{"id":"#.utf8)
         Self.appendString(id, to: &buffer)
+        appendFields(
+            ts: ts, seq: seq, label: label, features: features, categories: categories, synthetic: synthetic, origin: origin,
+            into: &buffer)
+    }
+
+    /// Appends a synthetic sample: the bytes of `sample.event`, written from its parts.
+    public func encode(_ sample: SyntheticSample, into buffer: inout [UInt8]) throws(EventRejection) {
+        guard sample.isEncodable else { return try encode(sample.event, into: &buffer) }
+        buffer.append(contentsOf: #"{"id":"syn-"#.utf8)
+        Self.appendDecimal(sample.serial, to: &buffer)
+        buffer.append(UInt8(ascii: "\""))
+        appendFields(
+            ts: sample.ts, seq: nil, label: sample.label, features: sample.features, categories: sample.categories,
+            synthetic: true, origin: sample.origin, into: &buffer)
+    }
+
+    /// Everything after the id, up to the closing brace.
+    @inline(__always)
+    private func appendFields<Categories: RandomAccessCollection<String>>(
+        ts: Double?, seq: UInt64?, label: String, features: UnsafeBufferPointer<Float>, categories: Categories,
+        synthetic: Bool, origin: SyntheticOrigin?, into buffer: inout [UInt8]
+    ) {
         if let ts {
             buffer.append(contentsOf: #","ts":"#.utf8)
             ShortestDecimal.append(ts, to: &buffer)
@@ -73,9 +95,11 @@ public struct JSONEventEncoder: PayloadEncoder {
         buffer.append(UInt8(ascii: "]"))
         if !categories.isEmpty {
             buffer.append(contentsOf: #","categories":["#.utf8)
-            for index in categories.indices {
-                if index > 0 { buffer.append(UInt8(ascii: ",")) }
-                Self.appendString(categories[index], to: &buffer)
+            var first = true
+            for category in categories {
+                if !first { buffer.append(UInt8(ascii: ",")) }
+                first = false
+                Self.appendString(category, to: &buffer)
             }
             buffer.append(UInt8(ascii: "]"))
         }

@@ -19,9 +19,21 @@ public protocol PayloadEncoder: Sendable {
     ///   decode, such as a synthetic sample whose interpolation overflowed `Float`.
     /// - Complexity: O(size of the output); no allocation once `buffer` has grown.
     func encode(_ event: DecodedEvent, into buffer: inout [UInt8]) throws(EventRejection)
+
+    /// Appends the encoding of a synthetic sample, the bytes ``encode(_:into:)`` writes for
+    /// `sample.event`. The default goes through that event; the built-in codecs write the
+    /// sample's parts directly (the daemon's per-sample path).
+    ///
+    /// - Throws: what ``encode(_:into:)`` throws for `sample.event`.
+    func encode(_ sample: SyntheticSample, into buffer: inout [UInt8]) throws(EventRejection)
 }
 
 extension PayloadEncoder {
+    /// Encodes `sample.event`.
+    public func encode(_ sample: SyntheticSample, into buffer: inout [UInt8]) throws(EventRejection) {
+        try encode(sample.event, into: &buffer)
+    }
+
     /// The encoding of `event` in a new array (tests and tools; the hot path reuses a buffer).
     public func encode(_ event: DecodedEvent) throws(EventRejection) -> [UInt8] {
         var buffer: [UInt8] = []

@@ -275,10 +275,19 @@ struct ProtobufReader {
         let lengthOffset = position
         let length = try varint()
         guard length % 4 == 0, length <= UInt64(end - position) else { throw ProtobufFailure(.truncated, at: lengthOffset) }
-        let raw = UnsafeRawPointer(base + position)
+        let raw = UnsafeRawBufferPointer(start: base + position, count: Int(length))
+        #if _endian(little)
+        // The wire layout is the memory layout: one copy, no per-value append.
+        let first = features.count
+        features.append(contentsOf: repeatElement(0, count: Int(length) / 4))
+        features.withUnsafeMutableBufferPointer { values in
+            UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(values)[(first * 4)...]).copyMemory(from: raw)
+        }
+        #else
         for index in 0..<Int(length) / 4 {
             features.append(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self))))
         }
+        #endif
         position += Int(length)
     }
 

@@ -49,6 +49,39 @@ public struct ProtobufEventEncoder: PayloadEncoder {
     ) throws(EventRejection) {
         try EncodingCheck.check(id: id, ts: ts, label: label, features: features, origin: origin)
         Self.appendString(id, field: 1, to: &buffer)
+        appendFields(
+            ts: ts, seq: seq, label: label, features: features, categories: categories, synthetic: synthetic, origin: origin,
+            into: &buffer)
+    }
+
+    /// Appends a synthetic sample: the bytes of `sample.event`, written from its parts.
+    public func encode(_ sample: SyntheticSample, into buffer: inout [UInt8]) throws(EventRejection) {
+        guard sample.isEncodable else { return try encode(sample.event, into: &buffer) }
+        // Field 1, the id "syn-<serial>": its digits go to the stack first for the length.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { id in
+            var value = sample.serial
+            var start = 24
+            repeat {
+                start -= 1
+                id[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
+                value /= 10
+            } while value > 0
+            buffer.append(1 << 3 | 2)
+            buffer.append(UInt8(4 + 24 - start))
+            buffer.append(contentsOf: "syn-".utf8)
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: id[start...]))
+        }
+        appendFields(
+            ts: sample.ts, seq: nil, label: sample.label, features: sample.features, categories: sample.categories,
+            synthetic: true, origin: sample.origin, into: &buffer)
+    }
+
+    /// Every field after the id.
+    @inline(__always)
+    private func appendFields<Categories: Collection<String>>(
+        ts: Double?, seq: UInt64?, label: String, features: UnsafeBufferPointer<Float>, categories: Categories,
+        synthetic: Bool, origin: SyntheticOrigin?, into buffer: inout [UInt8]
+    ) {
         if let ts {
             buffer.append(2 << 3 | 1)
             Self.appendFixed(ts.bitPattern, to: &buffer)

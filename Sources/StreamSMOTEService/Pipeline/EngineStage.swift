@@ -41,8 +41,10 @@ final class EngineStage<Sink: EventSink> {
     private var engine: ResamplingEngine?
     private var synthetic = SyntheticBatch(dimension: 1)
     private var encoder: EventEncoder
-    private var outgoing = DecodedEvent()
     private var payload: [UInt8] = []
+    /// Per engine class index: its label, topics and unflushed counts (see ``ClassOutput``).
+    private var classOutputs: ContiguousArray<ClassOutput> = []
+    /// Topics of labels without a class index (late events, which the engine does not register).
     private var topics: [String: (real: [UInt8], synthetic: [UInt8])] = [:]
     private var syntheticSerial: UInt64 = 0
     private var sequences: SequenceTracker
@@ -51,9 +53,9 @@ final class EngineStage<Sink: EventSink> {
     private var sampleCountdown = 0
     private var log: RejectionLog
 
-    // Per-batch tallies, flushed to metrics at most ten times a second.
+    // Per-batch tallies, flushed to metrics at most ten times a second (per class in
+    // `classOutputs`; late events by label here).
     private var receivedByLabel: [String: Int] = [:]
-    private var syntheticByLabel: [String: Int] = [:]
     private var publishedReal = 0
     private var publishedSynthetic = 0
     private var engineRejections: [String: Int] = [:]
@@ -253,14 +255,14 @@ final class EngineStage<Sink: EventSink> {
                 continue
             }
             if sampled { metrics.indexUpdate.recordNanoseconds(Int64(Clock.monotonicNanoseconds() &- start)) }
-            receivedByLabel[label, default: 0] += 1
-            let topic = topics(for: label)
-            if output.forwardReal {
-                let id = OutputID(namespace: namespace, position: position, kind: .real, index: 0)
-                let sent = try batch.withPayload(of: index) { raw in
-                    try topic.real.withUnsafeBytes { topic in try sink.send(topic: topic, payload: raw, id: id) }
-                }
-                if sent { publishedReal += 1 }
+            let classIndex = engine!.lastClassIndex
+            if classIndex >= 0 {
+                let slot = classOutput(classIndex, label: label)
+                classOutputs[slot].received += 1
+                if output.forwardReal { try forwardReal(batch, index, topic: classOutputs[slot].realTopic) }
+            } else {
+                receivedByLabel[label, default: 0] += 1
+                if output.forwardReal { try forwardReal(batch, index, topic: topics(for: label).real) }
             }
             if !synthetic.isEmpty {
                 let time = batch.eventTimes[index]
@@ -272,37 +274,77 @@ final class EngineStage<Sink: EventSink> {
         }
     }
 
+    /// Publishes event `index` of `batch` as received, on `topic`.
+    @inline(__always)
+    private func forwardReal(_ batch: EventBatch, _ index: Int, topic: [UInt8]) throws {
+        let id = OutputID(namespace: namespace, position: position, kind: .real, index: 0)
+        let sent = try batch.withPayload(of: index) { raw in
+            try topic.withUnsafeBytes { topic in try sink.send(topic: topic, payload: raw, id: id) }
+        }
+        if sent { publishedReal += 1 }
+    }
+
+    /// Encodes each synthetic sample straight from the engine's batch into the reused payload
+    /// buffer (no `DecodedEvent`, no id `String`) and publishes it.
     private func publishSynthetic(timestamp: Double?) throws {
         for sample in 0..<synthetic.count {
-            let label = synthetic.labels[sample]
             syntheticSerial &+= 1
-            outgoing.reset()
-            outgoing.id = "syn-\(syntheticSerial)"
-            outgoing.ts = timestamp
-            outgoing.label = label
-            outgoing.features.append(contentsOf: synthetic.features(at: sample))
-            outgoing.categories.append(contentsOf: synthetic.categories(at: sample))
-            outgoing.synthetic = true
-            outgoing.origin = SyntheticOrigin(
-                seed: synthetic.seedIDs[sample], neighbor: synthetic.neighborIDs[sample], gap: synthetic.gaps[sample])
             payload.removeAll(keepingCapacity: true)
-            do throws(EventRejection) {
-                try encoder.encode(outgoing, into: &payload)
-            } catch {
+            let label = synthetic.labels[sample]
+            let encoded = synthetic.withFeatures(at: sample) { features in
+                Result { () throws(EventRejection) in
+                    try encoder.encode(
+                        SyntheticSample(
+                            serial: syntheticSerial, ts: timestamp, label: label, features: features,
+                            categories: synthetic.categories(at: sample),
+                            origin: SyntheticOrigin(
+                                seed: synthetic.seedIDs[sample], neighbor: synthetic.neighborIDs[sample], gap: synthetic.gaps[sample])),
+                        into: &payload)
+                }
+            }
+            if case .failure(let error) = encoded {
                 // Interpolating between features near Float's limits can overflow.
                 discarded += 1
                 log.reject(reason: "syntheticDiscarded", message: error.message, now: Clock.monotonicNanoseconds())
                 continue
             }
-            syntheticByLabel[label, default: 0] += 1
-            let topic = topics(for: label).synthetic
+            let slot = classOutput(Int(synthetic.classIndices[sample]), label: label)
+            classOutputs[slot].synthetic += 1
             let id = OutputID(namespace: namespace, position: position, kind: .synthetic, index: UInt32(truncatingIfNeeded: sample))
             let sent = try payload.withUnsafeBytes { raw in
-                try topic.withUnsafeBytes { topic in try sink.send(topic: topic, payload: raw, id: id) }
+                try classOutputs[slot].syntheticTopic.withUnsafeBytes { topic in try sink.send(topic: topic, payload: raw, id: id) }
             }
             if sent { publishedSynthetic += 1 }
         }
         synthetic.removeAll()
+    }
+
+    /// The slot in ``classOutputs`` of engine class `classIndex`, which holds `label`: set up
+    /// (topics made) the first time, and again when the engine gave a freed class's index to
+    /// a new label (the old label's counts go to the metrics first).
+    @inline(__always)
+    private func classOutput(_ classIndex: Int, label: String) -> Int {
+        if classIndex < classOutputs.count && classOutputs[classIndex].label == label { return classIndex }
+        return installClassOutput(classIndex, label: label)
+    }
+
+    private func installClassOutput(_ classIndex: Int, label: String) -> Int {
+        while classOutputs.count <= classIndex { classOutputs.append(ClassOutput()) }
+        flushCounts(ofSlot: classIndex)
+        classOutputs[classIndex] = ClassOutput(
+            label: label, realTopic: sink.topic(.real, label: label), syntheticTopic: sink.topic(.synthetic, label: label))
+        return classIndex
+    }
+
+    /// Adds a slot's unflushed counts to its label's metrics.
+    private func flushCounts(ofSlot slot: Int) {
+        let item = classOutputs[slot]
+        guard !item.label.isEmpty, item.received > 0 || item.synthetic > 0 else { return }
+        let series = metrics.forClass(item.label)
+        if item.received > 0 { series.received.increment(by: Int64(item.received)) }
+        if item.synthetic > 0 { series.synthetic.increment(by: Int64(item.synthetic)) }
+        classOutputs[slot].received = 0
+        classOutputs[slot].synthetic = 0
     }
 
     private func topics(for label: String) -> (real: [UInt8], synthetic: [UInt8]) {
@@ -319,10 +361,9 @@ final class EngineStage<Sink: EventSink> {
         let now = Clock.monotonicNanoseconds()
         guard batchSize == 0 || now &- lastFlush > 100_000_000 else { return }
         lastFlush = now
+        for slot in classOutputs.indices { flushCounts(ofSlot: slot) }
         for (label, count) in receivedByLabel { metrics.forClass(label).received.increment(by: Int64(count)) }
         receivedByLabel.removeAll(keepingCapacity: true)
-        for (label, count) in syntheticByLabel { metrics.forClass(label).synthetic.increment(by: Int64(count)) }
-        syntheticByLabel.removeAll(keepingCapacity: true)
         if publishedReal > 0 { metrics.publishedReal.increment(by: Int64(publishedReal)) }
         if publishedSynthetic > 0 { metrics.publishedSynthetic.increment(by: Int64(publishedSynthetic)) }
         let drops = sink.takeTallies()
@@ -349,6 +390,7 @@ final class EngineStage<Sink: EventSink> {
             if let count = receivedByLabel.removeValue(forKey: label) { metrics.forClass(label).received.increment(by: Int64(count)) }
             metrics.dropClass(label)
             topics.removeValue(forKey: label)
+            for slot in classOutputs.indices where classOutputs[slot].label == label { classOutputs[slot] = ClassOutput() }
             cleanedReported.removeValue(forKey: label)
             driftsReported.removeValue(forKey: label)
         }
@@ -390,6 +432,17 @@ final class EngineStage<Sink: EventSink> {
             cappedReported = counters.windowCapEvictions
         }
     }
+}
+
+/// What the engine stage keeps per engine class index, so the per-event work never hashes a
+/// label: the label the index stands for (the engine reuses the index of a freed class),
+/// the output topics, and the counts not yet flushed to the metrics.
+private struct ClassOutput {
+    var label = ""
+    var realTopic: [UInt8] = []
+    var syntheticTopic: [UInt8] = []
+    var received = 0
+    var synthetic = 0
 }
 
 extension EngineConfiguration {
