@@ -157,6 +157,9 @@ public struct NeighborGraph: Sendable {
     /// it into the graph; see ``insert(_:)``.
     @discardableResult
     public mutating func insert(_ features: UnsafeBufferPointer<Float>, categoryCodes codes: UnsafeBufferPointer<Int32>) -> Int {
+        #if STREAMSMOTE_INTERNAL_CHECKS
+        defer { checkInvariants() }
+        #endif
         if bulkIndex != nil, let slot = insertUsingBulkIndex(features, categoryCodes: codes) { return slot }
         let slot = admit(features, categoryCodes: codes)
         guard points.liveCount > 1 else {
@@ -174,9 +177,7 @@ public struct NeighborGraph: Sendable {
     /// of an insert that does not depend on the other points.
     mutating func admit(_ features: UnsafeBufferPointer<Float>, categoryCodes codes: UnsafeBufferPointer<Int32>) -> Int {
         precondition(codes.count == categoricalCount, "one code per categorical feature")
-        #if STREAMSMOTE_INTERNAL_CHECKS
-        defer { checkInvariants() }
-        #endif
+        // No invariant check here: the new point is live with an empty list until linked.
         changedLists.removeAll(keepingCapacity: true)
         let slot = points.allocate(copying: features)
         ensurePerSlotStorage(slot + 1)
