@@ -66,8 +66,11 @@ public struct Daemon: Service {
               deadLetterEndpoint.map({ if case .zeroMQ = $0 { true } else { false } }) ?? true else {
             throw ServiceError(.invalidConfiguration, "only ZeroMQ endpoints (tcp://, ipc://, inproc://) are supported")
         }
-        let store: DirectorySnapshotStore? = configuration.service.state.map { DirectorySnapshotStore(directory: $0) }
-        try store?.lock()
+        let store = try configuration.service.state.map { location throws(ServiceError) in try Self.snapshotStore(location, logger: self.logger) }
+        if let store {
+            // Taking a KV lock may wait out a dead holder's lease: not on the pool.
+            try await SocketThread.run(name: "smote-state") { try store.lock() }
+        }
         defer { store?.unlock() }
         let restored = try restoreState(&configuration, from: store)
         let curve = try CurveMaterial.load(input: configuration.input, output: configuration.output)
@@ -172,6 +175,15 @@ public struct Daemon: Service {
             throw ServiceError(.state, "stopped, but the final snapshot could not be written (see the log)")
         }
         logger.info("stopped")
+    }
+
+    /// The snapshot store `--state` names: a KV bucket for `nats://…`
+    /// (``KeyValueSnapshotStore``), a local directory otherwise (``DirectorySnapshotStore``).
+    static func snapshotStore(_ location: String, logger: Logger) throws(ServiceError) -> any SnapshotStore {
+        if location.lowercased().hasPrefix("nats://") {
+            return KeyValueSnapshotStore(settings: try KeyValueSnapshotStore.Settings(parsing: location), logger: logger)
+        }
+        return DirectorySnapshotStore(directory: location)
     }
 
     /// Loads the snapshot in `--state`, if any, and rebuilds the engine from it. The

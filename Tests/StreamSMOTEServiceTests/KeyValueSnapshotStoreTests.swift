@@ -1,0 +1,266 @@
+import Foundation
+import Logging
+import NATS
+import NATSTestSupport
+@testable import StreamSMOTEService
+import Testing
+
+/// `--state nats://…`: snapshots in a JetStream KV bucket, against a real nats-server.
+@Suite("KV snapshot store")
+struct KeyValueSnapshotStoreTests {
+    static func name(_ prefix: String) -> String { "\(prefix)_\(UInt32.random(in: 0...UInt32.max))" }
+
+    static var quiet: Logger {
+        var logger = Logger(label: "kv-state-test")
+        logger.logLevel = .critical
+        return logger
+    }
+
+    static func store(_ server: NATSServer, bucket: String, options: String = "lease=1") throws -> KeyValueSnapshotStore {
+        let settings = try KeyValueSnapshotStore.Settings(parsing: "\(server.url)/\(bucket)?\(options)")
+        return KeyValueSnapshotStore(settings: settings, logger: quiet)
+    }
+
+    /// A bucket whose values hold at most `maxValue` bytes, so that snapshots are chunked.
+    static func smallValueBucket(_ server: NATSServer, maxValue: Int32) throws -> String {
+        let bucket = name("small")
+        var configuration = KeyValue.Configuration(bucket: bucket)
+        configuration.maxValueSize = maxValue
+        _ = try Connection(serverList: server.url).jetStream().createKeyValue(configuration)
+        return bucket
+    }
+
+    static func bytes(_ count: Int, seed: UInt8) -> [UInt8] {
+        (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) }
+    }
+
+    @Test("--state nats:// options: key, replicas, lease; bad names and unknown options are refused")
+    func settings() throws {
+        let settings = try KeyValueSnapshotStore.Settings(parsing: "nats://127.0.0.1:4222,127.0.0.1:4223/STATE?key=p0&replicas=3&lease=2.5")
+        #expect(settings.servers == ["nats://127.0.0.1:4222", "nats://127.0.0.1:4223"])
+        #expect(settings.bucket == "STATE")
+        #expect(settings.key == "p0")
+        #expect(settings.replicas == 3)
+        #expect(settings.lease == .milliseconds(2500))
+        let defaults = try KeyValueSnapshotStore.Settings(parsing: "nats://127.0.0.1:4222/STATE")
+        #expect(defaults.key == "streamsmote" && defaults.replicas == 1 && defaults.lease == .seconds(10))
+        for bad in ["nats://127.0.0.1:4222/ST=ATE", "nats://127.0.0.1:4222/STATE?consumer=x",
+                    "nats://127.0.0.1:4222/STATE?replicas=9", "nats://127.0.0.1:4222/STATE?lease=0", "nats://127.0.0.1:4222/STATE?key=a.b"] {
+            let error = #expect(throws: ServiceError.self) { try KeyValueSnapshotStore.Settings(parsing: bad) }
+            #expect(error?.code == .invalidConfiguration, "\(bad)")
+        }
+    }
+
+    @Test("round trip: nothing before the first write, then the last snapshot written, also after reopening")
+    func roundTrip() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let bucket = Self.name("state")
+        try await offThePool {
+            let store = try Self.store(server, bucket: bucket)
+            try store.lock()
+            #expect(try store.read() == nil)
+            try store.write(Self.bytes(1000, seed: 1))
+            try store.write(Self.bytes(700, seed: 2))
+            #expect(try store.read() == Self.bytes(700, seed: 2))
+            store.unlock()
+
+            let again = try Self.store(server, bucket: bucket)
+            try again.lock()
+            #expect(try again.read() == Self.bytes(700, seed: 2))
+            try again.write(Self.bytes(10, seed: 3))
+            #expect(try again.read() == Self.bytes(10, seed: 3))
+            again.unlock()
+        }
+    }
+
+    @Test("a snapshot larger than one value is chunked and read back whole; a smaller one after it too")
+    func chunking() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        try await offThePool {
+            let bucket = try Self.smallValueBucket(server, maxValue: 1024)
+            let store = try Self.store(server, bucket: bucket)
+            try store.lock()
+            defer { store.unlock() }
+            let large = Self.bytes(10_000, seed: 5)
+            try store.write(large)
+            let kv = try Connection(serverList: server.url).jetStream().keyValue(bucket)
+            let chunks = try kv.keys().filter { $0.hasPrefix("streamsmote.chunk.") }
+            #expect(chunks.count >= 10, "10 000 bytes in values of at most 1024: \(chunks.count) chunks")
+            #expect(try chunks.allSatisfy { try (kv.get($0)?.value.count ?? 0) <= 1024 })
+            #expect(try store.read() == large)
+            try store.write(Self.bytes(5_000, seed: 6))
+            try store.write(Self.bytes(3_000, seed: 7))
+            #expect(try store.read() == Self.bytes(3_000, seed: 7))
+
+            let reopened = try Self.store(server, bucket: bucket, options: "lease=1&key=streamsmote")
+            store.unlock()
+            try reopened.lock()
+            defer { reopened.unlock() }
+            #expect(try reopened.read() == Self.bytes(3_000, seed: 7))
+        }
+    }
+
+    @Test("a torn write (chunks without their manifest) is never read back: the previous snapshot stays in force")
+    func tornWriteKeepsThePrevious() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        try await offThePool {
+            let bucket = try Self.smallValueBucket(server, maxValue: 1024)
+            let store = try Self.store(server, bucket: bucket)
+            try store.lock()
+            let good = Self.bytes(4_000, seed: 9)
+            try store.write(good)
+            store.unlock()
+            // A crash in the middle of the next write: the other slot's first chunks are in,
+            // the manifest is not.
+            let kv = try Connection(serverList: server.url).jetStream().keyValue(bucket)
+            try kv.put("streamsmote.chunk.1.0", Self.bytes(512, seed: 99))
+            try kv.put("streamsmote.chunk.1.1", Self.bytes(512, seed: 98))
+
+            let restarted = try Self.store(server, bucket: bucket)
+            try restarted.lock()
+            defer { restarted.unlock() }
+            #expect(try restarted.read() == good)
+            // And writing on from there works.
+            try restarted.write(Self.bytes(2_000, seed: 10))
+            #expect(try restarted.read() == Self.bytes(2_000, seed: 10))
+        }
+    }
+
+    @Test("a manifest whose checksum does not match its chunks falls back to the previous snapshot; a damaged manifest is refused")
+    func checksumMismatch() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        try await offThePool {
+            let bucket = try Self.smallValueBucket(server, maxValue: 1024)
+            let store = try Self.store(server, bucket: bucket)
+            try store.lock()
+            try store.write(Self.bytes(3_000, seed: 1))
+            try store.write(Self.bytes(3_000, seed: 2))
+            store.unlock()
+            let kv = try Connection(serverList: server.url).jetStream().keyValue(bucket)
+            let manifestEntry = try #require(try kv.get("streamsmote.manifest"))
+            let manifest = try SnapshotManifest(decoding: manifestEntry.value)
+            #expect(manifest.current.generation == 2)
+            #expect(manifest.previous?.generation == 1)
+            // The newest generation's chunk changed under its manifest (same size).
+            try kv.put("streamsmote.chunk.\(manifest.current.slot).1", Self.bytes(manifest.current.chunkSizes[1], seed: 77))
+
+            let restarted = try Self.store(server, bucket: bucket)
+            try restarted.lock()
+            #expect(try restarted.read() == Self.bytes(3_000, seed: 1))
+            restarted.unlock()
+
+            // A manifest changed after it was written fails its own checksum: refused, not
+            // read as a snapshot.
+            var damaged = manifestEntry.value
+            damaged[12] ^= 0xFF
+            try kv.put("streamsmote.manifest", damaged)
+            let third = try Self.store(server, bucket: bucket)
+            try third.lock()
+            defer { third.unlock() }
+            let error = #expect(throws: ServiceError.self) { try third.read() }
+            #expect(error?.code == .state)
+            #expect(error?.message.contains("damaged") == true)
+            // --discard-state moves it aside; the next start is empty.
+            let aside = try third.discard()
+            #expect(aside.contains("streamsmote.discarded"))
+            #expect(try third.read() == nil)
+            try third.write(Self.bytes(100, seed: 3))
+            #expect(try third.read() == Self.bytes(100, seed: 3))
+        }
+    }
+
+    @Test("a second store on the same bucket and key refuses to start and names the holder; another key is free")
+    func lockRefusal() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let bucket = Self.name("state")
+        try await offThePool {
+            let first = try Self.store(server, bucket: bucket)
+            try first.lock()
+            defer { first.unlock() }
+            let second = try Self.store(server, bucket: bucket)
+            let error = #expect(throws: ServiceError.self) { try second.lock() }
+            #expect(error?.code == .state)
+            #expect(error?.message.contains("in use by pid \(getpid())") == true, "\(String(describing: error))")
+            let other = try Self.store(server, bucket: bucket, options: "lease=1&key=other")
+            try other.lock()
+            other.unlock()
+            // Released cleanly: the next one takes it at once.
+            first.unlock()
+            let third = try Self.store(server, bucket: bucket)
+            try third.lock()
+            third.unlock()
+        }
+    }
+
+    @Test("a lock left by a dead holder (no renewals) is taken over after its lease")
+    func deadHolderLockExpires() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let bucket = Self.name("state")
+        try await offThePool {
+            let first = try Self.store(server, bucket: bucket)
+            try first.lock()
+            try first.write(Self.bytes(64, seed: 4))
+            first.unlock()
+            // A holder killed with SIGKILL: its lock stays, nobody renews it.
+            let kv = try Connection(serverList: server.url).jetStream().keyValue(bucket)
+            try kv.create("streamsmote.lock", Array("pid 1 on a-dead-machine".utf8))
+            let next = try Self.store(server, bucket: bucket)
+            try next.lock()
+            defer { next.unlock() }
+            #expect(try kv.get("streamsmote.lock").map { String(decoding: $0.value, as: UTF8.self) }?.contains("pid \(getpid())") == true)
+            #expect(try next.read() == Self.bytes(64, seed: 4))
+        }
+    }
+
+    @Test("a store whose lock was taken by another writes nothing more")
+    func lostLockFencesWrites() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let bucket = Self.name("state")
+        try await offThePool {
+            let store = try Self.store(server, bucket: bucket)
+            try store.lock()
+            defer { store.unlock() }
+            try store.write(Self.bytes(64, seed: 1))
+            #expect(try store.read() == Self.bytes(64, seed: 1))
+            // Someone else writes the manifest (as a daemon that took over would).
+            let kv = try Connection(serverList: server.url).jetStream().keyValue(bucket)
+            try kv.put("streamsmote.manifest", try #require(try kv.get("streamsmote.manifest")).value)
+            let error = #expect(throws: ServiceError.self) { try store.write(Self.bytes(64, seed: 2)) }
+            #expect(error?.message.contains("written by someone else") == true)
+        }
+    }
+}
+
+/// The daemon with `--state nats://…`.
+@Suite("Daemon state in KV", .serialized)
+struct DaemonKeyValueStateTests {
+    @Test("after a restart from a snapshot in KV (chunked) the output is byte-identical to an uninterrupted run")
+    func restartFromKeyValue() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let bucket = try await offThePool { try KeyValueSnapshotStoreTests.smallValueBucket(server, maxValue: 4096) }
+        let state = "\(server.url)/\(bucket)?lease=1"
+        var feed = SyntheticFeed(seed: 31)
+        let events = (0..<1_000).map { feed.next(index: $0) }
+        let cut = 450
+        let uninterrupted = try await DaemonStateTests.run(events, 0..<events.count, state: nil)
+        let first = try await DaemonStateTests.run(events, 0..<cut, state: state)
+        let manifest = try await offThePool {
+            try Connection(serverList: server.url).jetStream().keyValue(bucket).get("streamsmote.manifest").map { try SnapshotManifest(decoding: $0.value) }
+        }
+        #expect((manifest?.current.chunkSizes.count ?? 0) > 1, "the snapshot spans several 4 KiB values")
+        let second = try await DaemonStateTests.run(events, cut..<events.count, state: state)
+        // The collection stops at the last real event: samples after it may still be on
+        // their way, so the first run is compared without its last event's.
+        #expect(first.count == cut && first.dropLast() == uninterrupted[0..<(cut - 1)], "the first run diverges")
+        #expect(second.joined().count > 0)
+        #expect(second == Array(uninterrupted[cut...]), "the daemon restored from KV diverges from the uninterrupted one")
+    }
+}
