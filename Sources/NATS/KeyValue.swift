@@ -72,7 +72,7 @@ public final class KeyValue: @unchecked Sendable {
     public let bucket: String
     /// The stream that holds it.
     public var streamName: String { "KV_" + bucket }
-    let handle: OpaquePointer
+    private let handle: OpaquePointer
 
     init(jetStream: JetStream, creating configuration: Configuration) throws(NATSError) {
         precondition((1...64).contains(configuration.history), "a KV bucket keeps 1 to 64 values per key")
