@@ -218,6 +218,27 @@ struct KeyValueSnapshotStoreTests {
         }
     }
 
+    @Test("a lock left by a process of this machine that no longer exists is taken over at once")
+    func deadLocalHolderIsTakenAtOnce() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let bucket = Self.name("state")
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let deadPID = finished.processIdentifier
+        try await offThePool {
+            let kv = try Connection(serverList: server.url).jetStream().createKeyValue(KeyValue.Configuration(bucket: bucket))
+            try kv.create("streamsmote.lock", Array("pid \(deadPID) on \(KeyValueSnapshotStore.hostName) since then".utf8))
+            // A lease of an hour: only the dead-process rule can let this one in.
+            let next = try Self.store(server, bucket: bucket, options: "lease=3600")
+            try next.lock()
+            defer { next.unlock() }
+            #expect(try kv.get("streamsmote.lock").map { String(decoding: $0.value, as: UTF8.self) }?.contains("pid \(getpid())") == true)
+        }
+    }
+
     @Test("a store whose lock was taken by another writes nothing more")
     func lostLockFencesWrites() async throws {
         let server = try await NATSServer.start()

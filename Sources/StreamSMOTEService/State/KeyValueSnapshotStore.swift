@@ -140,7 +140,9 @@ final class KeyValueSnapshotStore: SnapshotStore {
     /// the holder is alive, and the start is refused naming it (after at most about
     /// lease / 3); a lock not renewed for a whole lease (by the server's clock, which every
     /// machine shares) belongs to a dead holder and is taken over with compare-and-set (after
-    /// at most one lease since its last renewal). A clean stop deletes the lock.
+    /// at most one lease since its last renewal). A holder named as a process of this host
+    /// that no longer exists (a restart in place) is taken over at once. A clean stop
+    /// deletes the lock.
     ///
     /// - Throws: ``ServiceError`` (`state`) naming the holder, or why the bucket cannot be
     ///   reached.
@@ -235,6 +237,21 @@ final class KeyValueSnapshotStore: SnapshotStore {
                     .state, "the state \(location) is in use by \(holder) (it renewed its lock just now); one daemon per --state")
             }
             seen = held
+            // A holder on this machine whose process is gone (a restart in place) cannot
+            // renew: take over at once.
+            if let pid = Self.deadLocalHolder(holder) {
+                do {
+                    let revision = try kv.update(lockKey, Array(owner.utf8), expectedRevision: held.revision)
+                    logger.notice("state lock taken over from a process of this machine that no longer exists", metadata: [
+                        "state.location": .string(location), "state.previous": .stringConvertible(pid),
+                    ])
+                    return revision
+                } catch where error.jetStreamCode == .wrongLastSequence {
+                    continue
+                } catch {
+                    throw ServiceError(.state, "cannot take over the state lock at \(location)", cause: error)
+                }
+            }
             // The holder's last renewal against the server's clock now.
             let now = try serverNanoseconds(kv)
             let age = now.map { $0 - held.createdNanoseconds }
@@ -307,12 +324,24 @@ final class KeyValueSnapshotStore: SnapshotStore {
         }
     }
 
+    /// Who holds the lock: `pid P on HOST since TIME`.
     static func ownerDescription(lease: Duration) -> String {
+        let since = ISO8601DateFormatter().string(from: Date())
+        return "pid \(getpid()) on \(hostName) since \(since)"
+    }
+
+    static var hostName: String {
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count - 1)
-        let since = ISO8601DateFormatter().string(from: Date())
-        let name = String(decoding: host.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return "pid \(getpid()) on \(name) since \(since)"
+        return String(decoding: host.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The pid of a holder described as on this host whose process does not exist.
+    static func deadLocalHolder(_ holder: String) -> Int32? {
+        let words = holder.split(separator: " ")
+        guard words.count >= 4, words[0] == "pid", words[2] == "on", String(words[3]) == hostName,
+              let pid = Int32(words[1]), pid > 0, pid != getpid() else { return nil }
+        return kill(pid, 0) != 0 && errno == ESRCH ? pid : nil
     }
 
     func unlock() {
