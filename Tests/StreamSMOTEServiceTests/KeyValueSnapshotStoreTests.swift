@@ -283,5 +283,35 @@ struct DaemonKeyValueStateTests {
         #expect(first.count == cut && first.dropLast() == uninterrupted[0..<(cut - 1)], "the first run diverges")
         #expect(second.joined().count > 0)
         #expect(second == Array(uninterrupted[cut...]), "the daemon restored from KV diverges from the uninterrupted one")
+        // `state show nats://…` reads it from outside, without the lock; a missing bucket has none.
+        let summary = try await offThePool { try SnapshotLocation.read(state).map { try SnapshotFile.summary($0) } }
+        #expect(summary?.window == 400)
+        #expect(try await offThePool { try SnapshotLocation.read("\(server.url)/NO_SUCH_BUCKET") } == nil)
+    }
+
+    @Test("a second daemon on the same --state nats:// bucket and key refuses to start and names the holder")
+    func secondDaemonOnOneStateRefused() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let state = "\(server.url)/STATE?lease=1"
+        let first = try await DaemonHarness({ settings in
+            DaemonStateTests.configure(&settings)
+            settings.service.state = state
+        }, input: "tcp://127.0.0.1:1")
+        var settings = DaemonConfiguration()
+        settings.input.subscribe = ["tcp://127.0.0.1:1"]
+        settings.output.publish = "tcp://127.0.0.1:*"
+        DaemonStateTests.configure(&settings)
+        settings.service.state = state
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        do {
+            try await Daemon(configuration: settings, logger: logger).run()
+            Issue.record("a second daemon started on a state in use")
+        } catch let error as ServiceError {
+            #expect(error.code == .state)
+            #expect(error.message.contains("is in use by pid \(getpid())"), "\(error.message)")
+        }
+        try await first.stop()
     }
 }

@@ -173,7 +173,25 @@ final class KeyValueSnapshotStore: SnapshotStore {
         ])
     }
 
+    /// Connects to an existing bucket without taking the lock, for reading only (`state
+    /// show`); ``unlock()`` closes.
+    ///
+    /// - Returns: `false` when the bucket does not exist.
+    func openForReading() throws(ServiceError) -> Bool {
+        guard let (connection, keyValue) = try connect(creating: false) else { return false }
+        state.withLock {
+            $0.connection = connection
+            $0.keyValue = keyValue
+        }
+        return true
+    }
+
     private func connect() throws(ServiceError) -> (Connection, KeyValue) {
+        // Creating, it always has a bucket.
+        try connect(creating: true)!
+    }
+
+    private func connect(creating: Bool) throws(ServiceError) -> (Connection, KeyValue)? {
         var options = Connection.Options(servers: settings.servers)
         options.name = "streamsmote-state"
         let connection: Connection
@@ -191,6 +209,7 @@ final class KeyValueSnapshotStore: SnapshotStore {
         do {
             return (connection, try jetStream.keyValue(settings.bucket))
         } catch where error.status == .notFound {
+            guard creating else { return nil }
             var configuration = KeyValue.Configuration(bucket: settings.bucket)
             configuration.description = "StreamSMOTE state snapshots"
             configuration.replicas = settings.replicas
