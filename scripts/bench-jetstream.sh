@@ -8,7 +8,7 @@
 #          publish to arrival (send time in the event id, CLOCK_MONOTONIC, one machine).
 # Every event must arrive exactly once (the subscriber checks each number), or the script
 # fails. Systems: relay; daemon (--forward-real, no state: at-least-once); daemon with
-# --state nats://…/STATE (KV snapshots every --snapshot-interval, default 5 s).
+# --state nats://…/STATE (KV snapshots every --snapshot-interval, default 10 s).
 # Usage: scripts/bench-jetstream.sh [COUNT] [RATE] [LATENCY_COUNT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
