@@ -45,23 +45,26 @@ enum JetStreamFixture {
             try jetStream.publishAsync(message.subject, message.payload, messageID: "\(idPrefix)-\(index)")
         }
         var failures = try jetStream.waitForPublishAcks(timeout: .seconds(30))
+        // A lost node leaves its streams without a leader for a few seconds: retry for a minute.
         var rounds = 0
         while !failures.isEmpty {
             rounds += 1
-            guard rounds < 20 else { throw TestFailure("publishing the input kept failing: \(failures[0])") }
-            for failure in failures { try jetStream.republish(failure) }
-            failures = try jetStream.waitForPublishAcks(timeout: .seconds(30))
+            guard rounds < 240 else { throw TestFailure("publishing the input kept failing: \(failures[0])") }
+            usleep(250_000)
+            // One refused at once (no leader yet) is tried again next round.
+            let unsent = failures.filter { (try? jetStream.republish($0)) == nil }
+            failures = unsent + (try jetStream.waitForPublishAcks(timeout: .seconds(30)))
         }
     }
 
     /// Every message of `stream`, in stream order, through a throw-away consumer.
     static func read(_ jetStream: JetStream, _ stream: String) throws -> [StoredMessage] {
-        let total = try jetStream.streamInfo(stream).state.messages
+        let total = try retrying { () throws(NATSError) in try jetStream.streamInfo(stream).state.messages }
         let name = "reader\(UInt32.random(in: 0...UInt32.max))"
         var configuration = ConsumerConfiguration(durableName: name)
         configuration.ackPolicy = .all
         configuration.maxAckPending = 10_000_000
-        try jetStream.addConsumer(stream: stream, configuration)
+        _ = try retrying { () throws(NATSError) in try jetStream.addConsumer(stream: stream, configuration) }
         defer { try? jetStream.deleteConsumer(stream: stream, name: name) }
         let subscription = try jetStream.pullSubscribe(stream: stream, consumer: name)
         var messages: [StoredMessage] = []
@@ -74,6 +77,21 @@ enum JetStreamFixture {
             }
         }
         return messages
+    }
+
+    /// Calls `body` again while it fails in a way a cluster recovers from (a leader being
+    /// elected after a node was lost), for up to a minute.
+    static func retrying<T>(_ body: () throws(NATSError) -> T) throws(NATSError) -> T {
+        var attempts = 0
+        while true {
+            do {
+                return try body()
+            } catch {
+                guard error.isTransient && attempts < 60 else { throw error }
+                attempts += 1
+                usleep(500_000)
+            }
+        }
     }
 
     /// Waits until consumer `consumer` of `stream` has delivered and acknowledged every

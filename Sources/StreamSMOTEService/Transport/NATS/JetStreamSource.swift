@@ -29,6 +29,8 @@ final class JetStreamSource: EventSource {
     /// the rate times the interval (100 000 events/s for the default 10 s), or delivery
     /// stalls until the next snapshot.
     static let defaultMaxAckPending = 1_000_000
+    /// How often the last acknowledgement is sent again (nanoseconds).
+    static let ackRepeatInterval: UInt64 = 5_000_000_000
 
     private let endpoint: NATSEndpoint
     private let consumerName: String
@@ -46,6 +48,11 @@ final class JetStreamSource: EventSource {
     /// `pendingHead`: enough for AckAll, where acknowledging a sequence covers those before.
     private var pending: [(sequence: UInt64, handle: AckHandle)] = []
     private var pendingHead = 0
+    /// The position acknowledged last, its handle, and when it was sent: sent again every
+    /// ``ackRepeatInterval`` while nothing newer is, because an acknowledgement that reaches
+    /// a consumer leader that is just being replaced is lost, and an idle daemon would
+    /// otherwise leave those messages pending until their ack wait runs out.
+    private var acknowledged: (position: UInt64, handle: AckHandle, sent: UInt64)?
     private var lastFetchWarning: UInt64 = 0
     private var tallies = SourceTallies()
 
@@ -196,10 +203,14 @@ final class JetStreamSource: EventSource {
         }
         var count = 0
         var last: (sequence: UInt64, handle: AckHandle)?
+        var redelivered: AckHandle?
         for message in batch {
             guard let metadata = message.metadata, let handle = message.ackHandle else { continue }
             let sequence = metadata.streamSequence
             last = (sequence, handle)
+            // Delivered again although acknowledged (the acknowledgement was lost): the
+            // receive stage skips and counts it; acknowledge it again here.
+            if let acknowledged, sequence <= acknowledged.position { redelivered = handle }
             if !topics.isEmpty {
                 let wanted = message.withUnsafeSubject { subject in
                     topics.contains { prefix in
@@ -219,6 +230,11 @@ final class JetStreamSource: EventSource {
             count += 1
         }
         if let last, last.sequence > (pending.last?.sequence ?? 0) { pending.append(last) }
+        if let redelivered {
+            send(redelivered, now: now)
+        } else if let acknowledged, now &- acknowledged.sent >= Self.ackRepeatInterval {
+            send(acknowledged.handle, now: now)
+        }
         return (count, batch.count < limit)
     }
 
@@ -232,13 +248,19 @@ final class JetStreamSource: EventSource {
             pending.removeFirst(pendingHead)
             pendingHead = 0
         }
-        guard let chosen, let jetStream else { return }
+        guard let chosen else { return }
+        acknowledged = (position, chosen, 0)
+        send(chosen, now: Clock.monotonicNanoseconds())
+    }
+
+    /// Sends an AckAll acknowledgement: every message of the consumer up to this one.
+    private func send(_ handle: AckHandle, now: UInt64) {
+        acknowledged?.sent = now
         do {
-            // AckAll: every message of the consumer up to this one.
-            try jetStream.acknowledge(chosen)
+            try jetStream?.acknowledge(handle)
         } catch {
-            // Lost with a connection: the next acknowledgement covers these too.
-            logger.warning("acknowledging input up to \(position) failed (the next acknowledgement covers it): \(error)")
+            // Lost with a connection: it is sent again, and the next one covers it too.
+            logger.warning("acknowledging input failed (it is sent again): \(error)")
         }
     }
 
