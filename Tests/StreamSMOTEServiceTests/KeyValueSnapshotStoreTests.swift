@@ -239,6 +239,73 @@ struct KeyValueSnapshotStoreTests {
         }
     }
 
+    @Test("a lock renewal or a manifest stored although its answer was lost (a leader election) is recognised as the store's own")
+    func unansweredWritesAreAdopted() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let bucket = Self.name("state")
+        try await offThePool {
+            let store = try Self.store(server, bucket: bucket)
+            try store.lock()
+            defer { store.unlock() }
+            let kv = try Connection(serverList: server.url).jetStream().keyValue(bucket)
+            // The lock's value written again as the renewal would (its answer lost): the
+            // next renewal's compare-and-set fails, and the store must see the lock is its own.
+            let lock = try #require(try kv.get("streamsmote.lock"))
+            let replayed = try kv.put("streamsmote.lock", lock.value)
+            try poll(timeout: .seconds(30), what: "a renewal after the replayed one") {
+                (try kv.get("streamsmote.lock")?.revision ?? 0) > replayed
+            }
+            try store.write(Self.bytes(100, seed: 1))
+
+            // A manifest that was stored while its write failed: rewind the store to before it.
+            let before = store.state.withLock { ($0.manifestRevision, $0.current, $0.slotCounts) }
+            try store.write(Self.bytes(200, seed: 2))
+            let stored = try #require(try kv.get("streamsmote.manifest"))
+            let part = try SnapshotManifest(decoding: stored.value).current
+            store.state.withLock {
+                $0.manifestRevision = before.0
+                $0.current = before.1
+                $0.unconfirmed = (stored.value, part, [1, 1])
+            }
+            try store.write(Self.bytes(300, seed: 3))
+            let latest = try SnapshotManifest(decoding: try #require(try kv.get("streamsmote.manifest")).value)
+            #expect(latest.previous == part, "the unanswered manifest was taken as the one in force")
+            #expect(latest.current.slot != part.slot, "and its slot was left alone")
+            #expect(try store.read() == Self.bytes(300, seed: 3))
+        }
+    }
+
+    @Test("in a 3-node cluster with replicas=3, snapshots survive the loss of the bucket's leader")
+    func replicatedBucketSurvivesANode() async throws {
+        let cluster = try await NATSCluster.start()
+        defer { cluster.shutdown() }
+        let servers = cluster.servers.map { "127.0.0.1:\($0.clientPort)" }.joined(separator: ",")
+        let location = "nats://\(servers)/STATE?replicas=3&lease=2"
+        try await offThePool {
+            let settings = try KeyValueSnapshotStore.Settings(parsing: location)
+            let store = KeyValueSnapshotStore(settings: settings, logger: Self.quiet)
+            try store.lock()
+            try store.write(Self.bytes(5_000, seed: 1))
+            let js = try Connection(serverList: cluster.serverList).jetStream()
+            let info = try js.streamInfo("KV_STATE")
+            #expect(info.configuration.replicas == 3)
+            let leader = try #require(info.cluster?.leader)
+            cluster.kill(try #require(cluster.index(of: leader)))
+            // Writes fail while a new leader is elected; the daemon tries again at its next
+            // snapshot, as this does.
+            try poll(timeout: .seconds(60), what: "a snapshot written after the leader's loss") {
+                (try? store.write(Self.bytes(6_000, seed: 2))) != nil
+            }
+            #expect(try store.read() == Self.bytes(6_000, seed: 2))
+            store.unlock()
+            let next = KeyValueSnapshotStore(settings: settings, logger: Self.quiet)
+            try next.lock()
+            defer { next.unlock() }
+            #expect(try next.read() == Self.bytes(6_000, seed: 2))
+        }
+    }
+
     @Test("a store whose lock was taken by another writes nothing more")
     func lostLockFencesWrites() async throws {
         let server = try await NATSServer.start()

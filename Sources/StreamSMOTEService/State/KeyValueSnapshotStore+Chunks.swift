@@ -91,6 +91,7 @@ extension KeyValueSnapshotStore {
     ///   daemon, or the manifest was changed by someone else (the compare-and-set fails).
     func write(_ bytes: [UInt8]) throws(ServiceError) {
         let kv = try openKeyValue()
+        try settleUnconfirmedManifest(kv)
         let (lostTo, chunkLimit, manifestRevision, current, slotCounts) = state.withLock {
             ($0.lostTo, $0.chunkLimit, $0.manifestRevision, $0.current, $0.slotCounts)
         }
@@ -126,6 +127,9 @@ extension KeyValueSnapshotStore {
                 .state, "the snapshot manifest at \(location) was written by someone else since this daemon read it: snapshot not written",
                 cause: error)
         } catch {
+            var counts = slotCounts
+            counts[slot] = max(counts[slot], sizes.count)
+            state.withLock { $0.unconfirmed = (manifest, part, counts) }
             throw ServiceError(.state, "cannot write \(manifestKey) at \(location)", cause: error)
         }
         var counts = slotCounts
@@ -145,6 +149,28 @@ extension KeyValueSnapshotStore {
                     "state.key": .string(chunkKey(slot: slot, index: index)), "state.error": .string(String(describing: error)),
                 ])
             }
+        }
+    }
+
+    /// After a manifest write that got no answer: if the manifest stored now is the one that
+    /// was sent, it is the snapshot in force (adopt its revision, so the next compare-and-set
+    /// does not mistake it for someone else's and the next chunks go to the other slot);
+    /// otherwise the write did not happen.
+    private func settleUnconfirmedManifest(_ kv: KeyValue) throws(ServiceError) {
+        guard let unconfirmed = state.withLock({ $0.unconfirmed }) else { return }
+        let entry: KeyValue.Entry?
+        do {
+            entry = try kv.get(manifestKey)
+        } catch {
+            throw ServiceError(.state, "cannot read \(manifestKey) at \(location)", cause: error)
+        }
+        state.withLock { open in
+            open.unconfirmed = nil
+            if let entry, entry.value == unconfirmed.bytes {
+                open.manifestRevision = entry.revision
+                open.current = unconfirmed.part
+            }
+            open.slotCounts = unconfirmed.slotCounts
         }
     }
 

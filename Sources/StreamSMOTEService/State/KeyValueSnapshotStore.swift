@@ -107,6 +107,9 @@ final class KeyValueSnapshotStore: SnapshotStore {
         var lostTo: String?
         /// The latest manifest's revision (the compare-and-set of the next write).
         var manifestRevision: UInt64?
+        /// A manifest whose write failed without an answer (a timeout while a leader was
+        /// elected): it may be stored all the same, so the next write looks first.
+        var unconfirmed: (bytes: [UInt8], part: SnapshotManifest.Part, slotCounts: [Int])?
         /// The snapshot in force.
         var current: SnapshotManifest.Part?
         /// Chunks present per slot (so that a smaller snapshot removes the rest).
@@ -329,7 +332,13 @@ final class KeyValueSnapshotStore: SnapshotStore {
                 let next = try kv.update(lockKey, Array(owner.utf8), expectedRevision: revision)
                 state.withLock { $0.lockRevision = next }
             } catch where error.jetStreamCode == .wrongLastSequence {
-                let holder = (try? kv.get(lockKey)).flatMap { $0 }.map { String(decoding: $0.value, as: UTF8.self) } ?? "nobody"
+                let entry = (try? kv.get(lockKey)).flatMap { $0 }
+                if let entry, entry.value == Array(owner.utf8) {
+                    // A renewal that timed out was stored after all: the lock is still ours.
+                    state.withLock { $0.lockRevision = entry.revision }
+                    continue
+                }
+                let holder = entry.map { String(decoding: $0.value, as: UTF8.self) } ?? "nobody"
                 state.withLock { $0.lostTo = holder.trimmingCharacters(in: .whitespacesAndNewlines) }
                 logger.critical("the state lock was taken by another daemon: no further snapshot will be written", metadata: [
                     "state.location": .string(location), "state.holder": .string(holder),
