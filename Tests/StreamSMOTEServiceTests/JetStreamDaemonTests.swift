@@ -213,3 +213,36 @@ struct JetStreamDaemonTests {
         try await first.stop()
     }
 }
+
+extension JetStreamDaemonTests {
+    @Test("--dead-letter nats:// republishes rejected payloads as received on P.dead with id d-<seq>; the output skips them")
+    func deadLettersOnJetStream() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let url = server.url
+        let bad: [UInt8] = Array(#"{"id":"bad","label":"fraud","features":[1,"x"]}"#.utf8)
+        let payloads = { var all = feedPayloads(200, seed: 12); all.insert(bad, at: 50); return all }()
+        try await JetStreamFixture.blocking {
+            let jetStream = try JetStreamFixture.connect(url)
+            try JetStreamFixture.createStream(jetStream, "IN", subjects: ["tx.>"])
+            try JetStreamFixture.publish(jetStream, payloads.map { ("tx.in", $0) }, idPrefix: "in")
+        }
+        let harness = try await DaemonHarness({ settings in
+            jetStreamDaemonSettings(&settings)
+            settings.output.publish = "\(url)/OUT?prefix=out"
+            settings.output.deadLetter = "\(url)/DEAD?prefix=dl"
+        }, input: "\(url)/IN?consumer=d")
+        let (output, dead) = try await JetStreamFixture.blocking { () throws -> ([StoredMessage], [StoredMessage]) in
+            let jetStream = try JetStreamFixture.connect(url)
+            try poll(timeout: .seconds(60), what: "every real event and the dead letter") {
+                (try? JetStreamFixture.read(jetStream, "OUT").reals.count) == payloads.count - 1
+                    && (try? JetStreamFixture.read(jetStream, "DEAD").count) == 1
+            }
+            return (try JetStreamFixture.read(jetStream, "OUT"), try JetStreamFixture.read(jetStream, "DEAD"))
+        }
+        try await harness.stop()
+        #expect(dead == [StoredMessage(subject: "dl.dead", id: "d-51", payload: bad)])
+        #expect(!output.reals.map(\.id).contains("r-51"))
+        #expect(output.reals.map(\.payload) == payloads.filter { $0 != bad })
+    }
+}

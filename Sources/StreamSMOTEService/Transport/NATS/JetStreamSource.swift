@@ -202,15 +202,15 @@ final class JetStreamSource: EventSource {
             return (0, true)
         }
         var count = 0
-        var last: (sequence: UInt64, handle: AckHandle)?
-        var redelivered: AckHandle?
+        var last: (sequence: UInt64, message: ReceivedMessage)?
+        var redelivered: ReceivedMessage?
         for message in batch {
-            guard let metadata = message.metadata, let handle = message.ackHandle else { continue }
+            guard let metadata = message.metadata else { continue }
             let sequence = metadata.streamSequence
-            last = (sequence, handle)
+            last = (sequence, message)
             // Delivered again although acknowledged (the acknowledgement was lost): the
             // receive stage skips and counts it; acknowledge it again here.
-            if let acknowledged, sequence <= acknowledged.position { redelivered = handle }
+            if let acknowledged, sequence <= acknowledged.position { redelivered = message }
             if !topics.isEmpty {
                 let wanted = message.withUnsafeSubject { subject in
                     topics.contains { prefix in
@@ -229,9 +229,12 @@ final class JetStreamSource: EventSource {
             }
             count += 1
         }
-        if let last, last.sequence > (pending.last?.sequence ?? 0) { pending.append(last) }
-        if let redelivered {
-            send(redelivered, now: now)
+        // Only the last message's handle is kept (AckAll): one reply subject copied per fetch.
+        if let last, last.sequence > (pending.last?.sequence ?? 0), let handle = last.message.ackHandle {
+            pending.append((last.sequence, handle))
+        }
+        if let handle = redelivered?.ackHandle {
+            send(handle, now: now)
         } else if let acknowledged, now &- acknowledged.sent >= Self.ackRepeatInterval {
             send(acknowledged.handle, now: now)
         }
