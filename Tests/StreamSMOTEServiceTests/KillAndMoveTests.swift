@@ -127,4 +127,86 @@ struct KillAndMoveTests {
         #expect(log.contains("state lock taken over"), "the second daemon took the killed one's lock")
         #expect(!FileManager.default.fileExists(atPath: workB + "/snapshot.bin"), "nothing local")
     }
+
+    @Test("3-node cluster, everything R3 (input, output, KV state): killed twice and moved each time, the KV leader's node lost, the output equals an undisturbed run's")
+    func killAndMoveInACluster() async throws {
+        let cluster = try await NATSCluster.start(size: 3)
+        defer { cluster.shutdown() }
+        let servers = cluster.serverList
+        let hosts = cluster.servers.map { "127.0.0.1:\($0.clientPort)" }.joined(separator: ",")
+        let payloads = feedPayloads(20_000, seed: 21)
+        try await JetStreamFixture.blocking {
+            let jetStream = try JetStreamFixture.connect(servers)
+            try JetStreamFixture.createStream(jetStream, "IN", subjects: ["tx.>"], replicas: 3)
+            try JetStreamFixture.publish(jetStream, payloads[..<10_000].map { ("tx.in", $0) }, idPrefix: "first")
+        }
+        var directories: [String] = []
+        defer { for dir in directories { try? FileManager.default.removeItem(atPath: dir) } }
+        func arguments(_ name: String, state: Bool) -> [String] {
+            ["--sub", "nats://\(hosts)/IN?consumer=\(name)", "--pub", "nats://\(hosts)/OUT\(name.uppercased())?prefix=out\(name)&replicas=3"]
+                + (state ? ["--state", "nats://\(hosts)/STATE?key=\(name)&replicas=3&lease=2"] : [])
+        }
+        func startIn(_ name: String, state: Bool) throws -> Process {
+            let directory = try Self.temporaryDirectory(name)
+            directories.append(directory)
+            return try Self.start(arguments(name, state: state), in: directory)
+        }
+        // The reference keeps its state in KV too (never restarted): without --state, an idle
+        // daemon did not always acknowledge everything after the node loss (seen once here;
+        // that is the input side's business, reported, not this test's subject).
+        let undisturbed = try startIn("a", state: true)
+        var moved = try startIn("b", state: true)
+        defer {
+            for process in [undisturbed, moved] where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        let monitor = try await JetStreamFixture.blocking { try JetStreamFixture.connect(servers) }
+        func awaitAcknowledged(_ floor: UInt64) async throws {
+            let logs = directories
+            try await JetStreamFixture.blocking {
+                do {
+                    try poll(timeout: .seconds(120), what: "consumer b to acknowledge \(floor)") {
+                        ((try? monitor.consumerInfo(stream: "IN", name: "b"))?.ackFloor.streamSequence ?? 0) >= floor
+                    }
+                } catch {
+                    let tail = logs.map { DaemonProcess.tail($0 + "/daemon.log", lines: 15) }.joined(separator: "\n---\n")
+                    throw TestFailure("\(error)\n\(tail)")
+                }
+            }
+        }
+        // Kill at 3 000, move; lose the state bucket's leader node; kill at 12 000, move.
+        try await awaitAcknowledged(3_000)
+        kill(moved.processIdentifier, SIGKILL)
+        moved.waitUntilExit()
+        moved = try startIn("b", state: true)
+        let leader = try await JetStreamFixture.blocking { try monitor.streamInfo("KV_STATE").cluster?.leader }
+        let victim = leader.flatMap { cluster.index(of: $0) }.flatMap { index in
+            cluster.servers[index].url == monitor.connection.connectedURL ? nil : index
+        } ?? cluster.servers.firstIndex { $0.url != monitor.connection.connectedURL }!
+        cluster.kill(victim)
+        try await JetStreamFixture.blocking {
+            try JetStreamFixture.publish(monitor, payloads[10_000...].map { ("tx.in", $0) }, idPrefix: "second")
+        }
+        try await awaitAcknowledged(12_000)
+        kill(moved.processIdentifier, SIGKILL)
+        moved.waitUntilExit()
+        moved = try startIn("b", state: true)
+        try await JetStreamFixture.blocking {
+            for consumer in ["a", "b"] {
+                try JetStreamFixture.awaitAcknowledged(monitor, stream: "IN", consumer: consumer, timeout: .seconds(300))
+            }
+        }
+        let (outA, outB) = try await JetStreamFixture.blocking { () throws -> ([StoredMessage], [StoredMessage]) in
+            (try JetStreamFixture.read(monitor, "OUTA"), try JetStreamFixture.read(monitor, "OUTB"))
+        }
+        #expect(outA.reals.count == payloads.count)
+        #expect(outA.synthetic.count > 100)
+        let same = Self.comparable(outA, prefix: "outa") == Self.comparable(outB, prefix: "outb")
+        #expect(same, "OUTB (\(outB.count) messages, \(outB.reals.count) real) differs from OUTA (\(outA.count), \(outA.reals.count))")
+        for process in [undisturbed, moved] {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+        let lastLog = (try? String(contentsOfFile: directories.last! + "/daemon.log", encoding: .utf8)) ?? ""
+        #expect(lastLog.contains("state restored"), "the last daemon restored from KV")
+    }
 }

@@ -13,7 +13,7 @@ extension KeyValueSnapshotStore {
         let kv = try openKeyValue()
         let entry: KeyValue.Entry?
         do {
-            entry = try kv.get(manifestKey)
+            entry = try NATSCall.retrying { () throws(NATSError) in try kv.get(manifestKey) }
         } catch {
             throw ServiceError(.state, "cannot read \(manifestKey) at \(location)", cause: error)
         }
@@ -67,7 +67,7 @@ extension KeyValueSnapshotStore {
             let key = chunkKey(slot: part.slot, index: index)
             let chunk: KeyValue.Entry?
             do {
-                chunk = try kv.get(key)
+                chunk = try NATSCall.retrying { () throws(NATSError) in try kv.get(key) }
             } catch {
                 throw ServiceError(.state, "cannot read \(key) at \(location)", cause: error)
             }
@@ -105,7 +105,8 @@ extension KeyValueSnapshotStore {
             let end = min(start + chunkLimit, bytes.count)
             let key = chunkKey(slot: slot, index: sizes.count)
             do {
-                try kv.put(key, Array(bytes[start..<end]))
+                let value = Array(bytes[start..<end])
+                try NATSCall.retrying(patience: 10_000_000_000) { () throws(NATSError) in try kv.put(key, value) }
             } catch {
                 throw ServiceError(.state, "cannot write \(key) at \(location)", cause: error)
             }

@@ -153,7 +153,7 @@ final class KeyValueSnapshotStore: SnapshotStore {
         let (connection, keyValue) = try connect()
         var chunkLimit = max(connection.maxPayload - 512, 1)
         do {
-            let status = try keyValue.status()
+            let status = try NATSCall.retrying { () throws(NATSError) in try keyValue.status() }
             if let maxValue = status.configuration.maxValueSize, maxValue > 0 {
                 chunkLimit = min(chunkLimit, max(Int(maxValue) - 64, 1))
             }
@@ -210,14 +210,15 @@ final class KeyValueSnapshotStore: SnapshotStore {
             throw ServiceError(.state, "no JetStream at \(location)", cause: error)
         }
         do {
-            return (connection, try jetStream.keyValue(settings.bucket))
+            // A start during a leader election (a node lost) waits for it, as the input does.
+            return (connection, try NATSCall.retrying { () throws(NATSError) in try jetStream.keyValue(settings.bucket) })
         } catch where error.status == .notFound {
             guard creating else { return nil }
             var configuration = KeyValue.Configuration(bucket: settings.bucket)
             configuration.description = "StreamSMOTE state snapshots"
             configuration.replicas = settings.replicas
             do {
-                let created = try jetStream.createKeyValue(configuration)
+                let created = try NATSCall.retrying { () throws(NATSError) in try jetStream.createKeyValue(configuration) }
                 logger.info("state bucket created", metadata: [
                     "state.bucket": .string(settings.bucket), "state.replicas": .stringConvertible(settings.replicas),
                 ])
@@ -240,7 +241,7 @@ final class KeyValueSnapshotStore: SnapshotStore {
         var announced = false
         while true {
             do {
-                return try kv.create(lockKey, Array(owner.utf8))
+                return try NATSCall.retrying { () throws(NATSError) in try kv.create(lockKey, Array(owner.utf8)) }
             } catch where error.jetStreamCode == .wrongLastSequence {
                 // Held: watch it below.
             } catch {
@@ -248,8 +249,10 @@ final class KeyValueSnapshotStore: SnapshotStore {
             }
             let held: KeyValue.Entry
             do {
-                guard let entry = try kv.get(lockKey) else { continue }  // released meanwhile
+                guard let entry = try NATSCall.retrying({ () throws(NATSError) in try kv.get(lockKey) }) else { continue }  // released meanwhile
                 held = entry
+                // A create that timed out but was stored (then retried): the lock is ours.
+                if entry.value == Array(owner.utf8) { return entry.revision }
             } catch {
                 throw ServiceError(.state, "cannot read the state lock at \(location)", cause: error)
             }
@@ -315,8 +318,8 @@ final class KeyValueSnapshotStore: SnapshotStore {
     /// The server's clock, read from the timestamp of a write; `nil` if it has none.
     private func serverNanoseconds(_ kv: KeyValue) throws(ServiceError) -> Int64? {
         do {
-            try kv.put(clockKey, [])
-            guard let entry = try kv.get(clockKey), entry.createdNanoseconds > 0 else { return nil }
+            try NATSCall.retrying { () throws(NATSError) in try kv.put(clockKey, []) }
+            guard let entry = try NATSCall.retrying({ () throws(NATSError) in try kv.get(clockKey) }), entry.createdNanoseconds > 0 else { return nil }
             return entry.createdNanoseconds
         } catch {
             throw ServiceError(.state, "cannot read the server's clock at \(location)", cause: error)
