@@ -355,10 +355,12 @@ final class KeyValueSnapshotStore: SnapshotStore {
         }
     }
 
-    /// Who holds the lock: `pid P on HOST since TIME`.
+    /// Who holds the lock: `pid P on HOST since TIME #TOKEN`. The random token makes each
+    /// store's value its own (two stores of one process in one second would otherwise write
+    /// the same text, and each would take the other's lock for its own).
     static func ownerDescription(lease: Duration) -> String {
         let since = ISO8601DateFormatter().string(from: Date())
-        return "pid \(getpid()) on \(hostName) since \(since)"
+        return "pid \(getpid()) on \(hostName) since \(since) #\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
     }
 
     static var hostName: String {
