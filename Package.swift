@@ -65,6 +65,7 @@ let package = Package(
             name: "StreamSMOTEService",
             dependencies: [
                 "ZeroMQ",
+                "NATS",
                 "StreamSMOTECore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -117,7 +118,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StreamSMOTEServiceTests",
-            dependencies: ["StreamSMOTEService", "ZeroMQ", "StreamSMOTECore"],
+            dependencies: ["StreamSMOTEService", "ZeroMQ", "NATS", "NATSTestSupport", "StreamSMOTECore"],
             resources: [.copy("Fixtures")]
         ),
         // Fuzzing (scripts/fuzz.sh): libFuzzer targets, built with -sanitize=fuzzer, -DFUZZING

@@ -54,6 +54,9 @@ public struct ConsumerConfiguration: Sendable, Hashable {
     public var replicas: Int?
     /// Whether to keep the consumer's state in memory even on a file stream.
     public var memoryStorage = false
+    /// How long the server keeps the consumer while nobody pulls from it; `nil`: forever.
+    /// For consumers of a passing reader (a tap) that may die without deleting them.
+    public var inactiveThreshold: Duration?
 
     /// A durable pull consumer named `durableName` with explicit acks, from the start of the
     /// stream.
@@ -90,6 +93,7 @@ public struct ConsumerConfiguration: Sendable, Hashable {
         if let maxRequestBatch { config.MaxRequestBatch = Int64(maxRequestBatch) }
         if let replicas { config.Replicas = Int64(replicas) }
         config.MemoryStorage = memoryStorage
+        if let inactiveThreshold { config.InactiveThreshold = inactiveThreshold.natsNanoseconds }
         return withExtendedLifetime(arena) { body(&config) }
     }
 
@@ -117,5 +121,6 @@ public struct ConsumerConfiguration: Sendable, Hashable {
         maxRequestBatch = config.MaxRequestBatch > 0 ? Int(config.MaxRequestBatch) : nil
         replicas = config.Replicas > 0 ? Int(config.Replicas) : nil
         memoryStorage = config.MemoryStorage
+        inactiveThreshold = config.InactiveThreshold > 0 ? Duration(natsNanoseconds: config.InactiveThreshold) : nil
     }
 }

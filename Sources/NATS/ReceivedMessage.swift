@@ -34,6 +34,16 @@ public struct ReceivedMessage {
     /// A copy of the payload.
     public var data: [UInt8] { withUnsafeData { Array($0) } }
 
+    /// Calls `body` with the subject's bytes, valid only for the call (no copy, unlike
+    /// ``subject``).
+    @inlinable
+    public func withUnsafeSubject<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try withExtendedLifetime(owner) { () throws(E) -> R in
+            guard let subject = natsMsg_GetSubject(handle) else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+            return try body(UnsafeRawBufferPointer(start: subject, count: strlen(subject)))
+        }
+    }
+
     /// The payload decoded as UTF-8 (invalid sequences repaired).
     public var string: String { withUnsafeData { String(decoding: $0, as: UTF8.self) } }
 

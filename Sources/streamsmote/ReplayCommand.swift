@@ -14,6 +14,14 @@ struct ReplayCommand: AsyncParsableCommand {
             when the replay ends by itself: a file, or --count) so that nothing is published
             into the void; a slow subscriber slows the replay down (ZMQ_XPUB_NODROP) unless
             --drop-when-slow. Ends with a summary: events, rate achieved, classes, drops.
+
+            --pub nats://HOST:PORT[,HOST:PORT…]/STREAM[?subject=S&ids=event|none&replicas=N]
+            publishes to JetStream instead: every event on subject S (default: --topic) of
+            STREAM, created if missing (subject S, N replicas, 2-minute duplicate window).
+            With ids=event (the default) each event's id is its Nats-Msg-Id, so running the
+            same replay again within the duplicate window adds nothing twice (the summary
+            counts the duplicates); ids=none publishes everything again. There are no
+            subscribers to wait for: the replay ends when the stream has acknowledged all.
             """
     )
 
@@ -23,7 +31,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Flag(help: "Publish the built-in generator's stream instead of a file.")
     var generate = false
 
-    @Option(name: .customLong("pub"), help: "Endpoint to bind (default: tcp://127.0.0.1:5555).")
+    @Option(name: .customLong("pub"), help: "Endpoint to bind (default: tcp://127.0.0.1:5555), or a nats://…/STREAM to publish to JetStream.")
     var publish = "tcp://127.0.0.1:5555"
 
     @Option(help: "Payload codec.")

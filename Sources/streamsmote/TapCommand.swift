@@ -11,10 +11,16 @@ struct TapCommand: AsyncParsableCommand {
         discussion: """
             --output FILE writes one line per received event: {"topic": "...", "event": {...}}
             (protobuf payloads are written as their JSON equivalent). Ends with totals by topic.
+
+            --sub nats://HOST:PORT[,HOST:PORT…]/STREAM[?filter=SUBJECT][&follow=1] reads a
+            JetStream stream from its first message through a consumer of its own (deleted at
+            the end; the server drops it after 5 idle minutes if tap dies). Without follow it
+            stops at the end of what the stream held; with follow=1 it keeps reading new
+            messages. The subject plays the topic's role (printed, counted, --topic filters).
             """
     )
 
-    @Option(name: .customLong("sub"), help: "Endpoint to connect to (repeatable; default: tcp://127.0.0.1:5556).")
+    @Option(name: .customLong("sub"), help: "Endpoint to connect to (repeatable; default: tcp://127.0.0.1:5556), or one nats://…/STREAM.")
     var endpoints: [String] = []
 
     @Option(name: .customLong("topic"), help: "Topic prefix (repeatable; default: everything).")

@@ -3,7 +3,7 @@ import Foundation
 /// Runs `body` on a thread of its own and returns its result to the calling task, so that
 /// starting servers (which polls until they are ready) never blocks the Swift concurrency
 /// pool that every test shares.
-func offThePool<T: Sendable>(_ body: sending @escaping () throws -> T) async throws -> T {
+public func offThePool<T: Sendable>(_ body: sending @escaping () throws -> T) async throws -> T {
     nonisolated(unsafe) let work = body
     return try await withCheckedThrowingContinuation { continuation in
         let thread = Thread {

@@ -62,12 +62,13 @@ public struct Daemon: Service {
         let inputEndpoints = try (configuration.input.subscribe + configuration.input.subscribeBind).map(TransportEndpoint.init(parsing:))
         let outputEndpoint = try TransportEndpoint(parsing: configuration.output.publish)
         let deadLetterEndpoint = try configuration.output.deadLetter.map(TransportEndpoint.init(parsing:))
-        guard case .zeroMQ = outputEndpoint, inputEndpoints.allSatisfy({ if case .zeroMQ = $0 { true } else { false } }),
-              deadLetterEndpoint.map({ if case .zeroMQ = $0 { true } else { false } }) ?? true else {
-            throw ServiceError(.invalidConfiguration, "only ZeroMQ endpoints (tcp://, ipc://, inproc://) are supported")
+        let natsInput = try Self.natsInput(inputEndpoints, configuration.input)
+        try Self.checkNATSOutputs(outputEndpoint, deadLetterEndpoint)
+        let store = try configuration.service.state.map { location throws(ServiceError) in try Self.snapshotStore(location, logger: self.logger) }
+        if let store {
+            // Taking a KV lock may wait out a dead holder's lease: not on the pool.
+            try await SocketThread.run(name: "smote-state") { try store.lock() }
         }
-        let store: DirectorySnapshotStore? = configuration.service.state.map { DirectorySnapshotStore(directory: $0) }
-        try store?.lock()
         defer { store?.unlock() }
         let restored = try restoreState(&configuration, from: store)
         let curve = try CurveMaterial.load(input: configuration.input, output: configuration.output)
@@ -108,8 +109,10 @@ public struct Daemon: Service {
         let (settings, logger, onReady) = (configuration, self.logger, self.onReady)
         let metricsAddress = server?.boundAddress
         let onEngineReady: @Sendable (String) -> Void = { onReady(Endpoints(publish: $0, metrics: metricsAddress)) }
-        // Output ids of a source without positions (ZeroMQ) live in a namespace of this run.
-        let namespace = UInt64.random(in: 1...UInt64.max)
+        // Output ids of a source without positions (ZeroMQ) live in a namespace of this run;
+        // a JetStream source's positions are stream sequences, the same in every run.
+        let namespace = natsInput == nil ? UInt64.random(in: 1...UInt64.max) : 0
+        let restoredPosition = restored?.inputPosition
         let outcome = FinalOutcome()
         try await withGracefulShutdownHandler {
             try await withTaskCancellationHandler {
@@ -118,17 +121,26 @@ public struct Daemon: Service {
                         do {
                             try await SocketThread.run(name: "smote-engine") {
                                 // Each stage is made on the thread that owns its transport.
-                                let sink = ZeroMQSink(
-                                    context: context, endpoint: settings.output.publish,
-                                    sendHighWaterMark: settings.output.sendHighWaterMark,
-                                    blocks: settings.output.outputPolicy == .block, curve: curve, stop: stop)
-                                let stage = EngineStage(
-                                    output: settings.output, codec: settings.input.codec, engine: settings.engine,
-                                    service: settings.service, store: store, sink: sink, context: context, handoff: handoff,
-                                    metrics: metrics, logger: logger, stop: stop, acknowledgements: acknowledgements,
-                                    namespace: namespace, restored: restored, onReady: onEngineReady)
-                                try stage.run()
-                                outcome.record(clean: stage.finishedCleanly)
+                                func run<Sink: EventSink>(_ sink: Sink) throws {
+                                    let stage = EngineStage(
+                                        output: settings.output, codec: settings.input.codec, engine: settings.engine,
+                                        service: settings.service, store: store, sink: sink, context: context, handoff: handoff,
+                                        metrics: metrics, logger: logger, stop: stop, acknowledgements: acknowledgements,
+                                        namespace: namespace, restored: restored, onReady: onEngineReady)
+                                    try stage.run()
+                                    outcome.record(clean: stage.finishedCleanly)
+                                }
+                                switch outputEndpoint {
+                                case .nats(let endpoint):
+                                    try run(JetStreamSink(
+                                        endpoint: endpoint, role: "--pub", chained: true,
+                                        snapshotInterval: settings.service.snapshotInterval, stop: stop, logger: logger))
+                                case .zeroMQ(let endpoint):
+                                    try run(ZeroMQSink(
+                                        context: context, endpoint: endpoint,
+                                        sendHighWaterMark: settings.output.sendHighWaterMark,
+                                        blocks: settings.output.outputPolicy == .block, curve: curve, stop: stop))
+                                }
                             }
                         } catch {
                             // Without an engine the input must stop too.
@@ -139,18 +151,35 @@ public struct Daemon: Service {
                     group.addTask {
                         do {
                             try await SocketThread.run(name: "smote-receive") {
-                                let source = ZeroMQSource(context: context, settings: settings.input, curve: curve, logger: logger)
-                                let deadLetter = settings.output.deadLetter.map { endpoint in
-                                    ZeroMQSink(
+                                let deadLetter: (any EventSink)?
+                                switch deadLetterEndpoint {
+                                case .nats(let endpoint):
+                                    deadLetter = try JetStreamSink(
+                                        endpoint: endpoint, role: "--dead-letter", chained: false,
+                                        snapshotInterval: settings.service.snapshotInterval, stop: stop, logger: logger)
+                                case .zeroMQ(let endpoint):
+                                    deadLetter = ZeroMQSink(
                                         context: context, endpoint: endpoint,
                                         sendHighWaterMark: settings.output.sendHighWaterMark, blocks: false, curve: curve,
                                         stop: stop)
+                                case nil:
+                                    deadLetter = nil
                                 }
-                                try ReceiveStage(
-                                    settings: settings.input, source: source, deadLetter: deadLetter, context: context,
-                                    handoff: handoff, metrics: metrics, stop: stop, acknowledgements: acknowledgements,
-                                    namespace: namespace, restoredPosition: restored?.inputPosition ?? 0, logger: logger
-                                ).run()
+                                func run<Source: EventSource>(_ source: Source) throws {
+                                    try ReceiveStage(
+                                        settings: settings.input, source: source, deadLetter: deadLetter, context: context,
+                                        handoff: handoff, metrics: metrics, stop: stop, acknowledgements: acknowledgements,
+                                        namespace: namespace, restoredPosition: restoredPosition ?? 0, logger: logger
+                                    ).run()
+                                }
+                                if let natsInput {
+                                    try run(JetStreamSource(
+                                        endpoint: natsInput, settings: settings.input,
+                                        snapshotInterval: settings.service.snapshotInterval, resumeAfter: restoredPosition,
+                                        logger: logger))
+                                } else {
+                                    try run(ZeroMQSource(context: context, settings: settings.input, curve: curve, logger: logger))
+                                }
                             }
                         } catch {
                             stop.request()
@@ -172,6 +201,15 @@ public struct Daemon: Service {
             throw ServiceError(.state, "stopped, but the final snapshot could not be written (see the log)")
         }
         logger.info("stopped")
+    }
+
+    /// The snapshot store `--state` names: a KV bucket for `nats://…`
+    /// (``KeyValueSnapshotStore``), a local directory otherwise (``DirectorySnapshotStore``).
+    static func snapshotStore(_ location: String, logger: Logger) throws(ServiceError) -> any SnapshotStore {
+        if location.lowercased().hasPrefix("nats://") {
+            return KeyValueSnapshotStore(settings: try KeyValueSnapshotStore.Settings(parsing: location), logger: logger)
+        }
+        return DirectorySnapshotStore(directory: location)
     }
 
     /// Loads the snapshot in `--state`, if any, and rebuilds the engine from it. The
@@ -223,6 +261,35 @@ public struct Daemon: Service {
                 "state.reason": .string(error.message), "state.moved": .string(aside),
             ])
             return nil
+        }
+    }
+
+    /// The JetStream input, if `--sub` names one: then it is the only input.
+    ///
+    /// - Throws: ``ServiceError`` (`invalidConfiguration`) for a `nats://` input mixed with
+    ///   others, bound (`--sub-bind`), or with CURVE.
+    private static func natsInput(_ endpoints: [TransportEndpoint], _ input: InputSettings) throws(ServiceError) -> NATSEndpoint? {
+        let nats = endpoints.compactMap { endpoint -> NATSEndpoint? in
+            if case .nats(let value) = endpoint { value } else { nil }
+        }
+        guard let first = nats.first else { return nil }
+        guard endpoints.count == 1, input.subscribeBind.isEmpty else {
+            throw ServiceError(
+                .invalidConfiguration,
+                "a nats:// --sub is the only input: give one --sub, without other --sub or --sub-bind endpoints (partition a stream with one daemon per consumer filter instead)")
+        }
+        if input.curveServerKey != nil {
+            throw ServiceError(.invalidConfiguration, "--curve-server-key is for a ZeroMQ input, not nats://")
+        }
+        return first
+    }
+
+    /// Refuses a JetStream dead-letter stream that is also the output stream: the output
+    /// chains its messages (each names its predecessor), which dead letters sent from
+    /// another thread would break.
+    private static func checkNATSOutputs(_ output: TransportEndpoint, _ deadLetter: TransportEndpoint?) throws(ServiceError) {
+        if case .nats(let publish) = output, case .nats(let dead)? = deadLetter, publish.name == dead.name {
+            throw ServiceError(.invalidConfiguration, "--dead-letter names the output stream \(publish.name): give dead letters a stream of their own")
         }
     }
 

@@ -69,12 +69,16 @@ public struct Replayer: Service {
         /// Events a slow subscriber could not take (with ``Settings/dropWhenSlow``), or that
         /// a stop interrupted.
         public var dropped = 0
+        /// On JetStream: events the stream already had (same `Nats-Msg-Id` within its
+        /// duplicate window), so dropped as duplicates.
+        public var duplicates = 0
         /// Events per second achieved.
         public var rate: Double { seconds > 0 ? Double(events) / seconds : 0 }
 
         public var description: String {
             let perClass = classes.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-            let drops = dropped > 0 ? ", \(dropped) dropped (a subscriber was too slow)" : ""
+            var drops = dropped > 0 ? ", \(dropped) dropped (a subscriber was too slow)" : ""
+            if duplicates > 0 { drops += ", \(duplicates) already in the stream (duplicates dropped by their ids)" }
             return "replayed \(events) events in \(String(format: "%.2f", seconds)) s (\(Int(rate)) events/s): \(perClass)\(drops)"
         }
     }
@@ -129,6 +133,9 @@ public struct Replayer: Service {
         case .generator(let generatorSettings): generator = EventGenerator(settings: generatorSettings)
         case .file(let fileSettings): file = try ReplayFile(fileSettings)
         }
+        if settings.publish.lowercased().hasPrefix("nats://") {
+            return try publishToJetStream(settings: settings, file: file, generator: generator, stop: stop, logger: logger, onBound: onBound)
+        }
         let socket = try Socket(context, type: .xpub)
         defer {
             // A replay that ran to its end waits for slow subscribers to take what is
@@ -165,27 +172,8 @@ public struct Replayer: Service {
         var n = 0
         let limit = settings.count ?? (file != nil && !settings.loop ? file!.events.count : Int.max)
         while n < limit && !stop.isRequested {
-            if var generatorState = generator {
-                generatorState.next(into: &event)
-                generator = generatorState
-            } else if let file {
-                let row = n % file.events.count
-                let round = n / file.events.count
-                if round > 0 && !settings.loop { break }
-                event = file.events[row]
-                if round > 0 { event.id += "-L\(round)" }
-                event.seq = UInt64(n + 1)
-            }
-            // Pacing: by rate, or by the events' own times under a time warp.
-            var due: UInt64?
-            if let rate = settings.rate {
-                due = start &+ UInt64(Double(n) / rate * 1e9)
-            } else if let warp = settings.timeWarp, let ts = event.ts {
-                let first = firstEventTime ?? ts
-                firstEventTime = first
-                due = start &+ UInt64(max(0, (ts - first) / warp) * 1e9)
-            }
-            if let due { Self.wait(until: due, stop: stop) }
+            guard Self.next(n, settings: settings, generator: &generator, file: file, into: &event) else { break }
+            Self.pace(n, event: event, settings: settings, start: start, firstEventTime: &firstEventTime, stop: stop)
             payload.removeAll(keepingCapacity: true)
             do throws(EventRejection) {
                 try encoder.encode(event, into: &payload)
@@ -209,6 +197,40 @@ public struct Replayer: Service {
 
     /// Sends one event: waits for a slow subscriber (in slices, so a stop ends the wait), or
     /// drops the event when told to. `false` when it was dropped.
+    /// Event `n` (from 0) of the replay into `event`; `false` past the end of a file that
+    /// is not looped.
+    static func next(
+        _ n: Int, settings: Settings, generator: inout EventGenerator?, file: ReplayFile?, into event: inout DecodedEvent
+    ) -> Bool {
+        if var generatorState = generator {
+            generatorState.next(into: &event)
+            generator = generatorState
+        } else if let file {
+            let row = n % file.events.count
+            let round = n / file.events.count
+            if round > 0 && !settings.loop { return false }
+            event = file.events[row]
+            if round > 0 { event.id += "-L\(round)" }
+            event.seq = UInt64(n + 1)
+        }
+        return true
+    }
+
+    /// Waits until event `n` is due: by rate, or by the events' own times under a time warp.
+    static func pace(
+        _ n: Int, event: DecodedEvent, settings: Settings, start: UInt64, firstEventTime: inout Double?, stop: StopSignal
+    ) {
+        var due: UInt64?
+        if let rate = settings.rate {
+            due = start &+ UInt64(Double(n) / rate * 1e9)
+        } else if let warp = settings.timeWarp, let ts = event.ts {
+            let first = firstEventTime ?? ts
+            firstEventTime = first
+            due = start &+ UInt64(max(0, (ts - first) / warp) * 1e9)
+        }
+        if let due { wait(until: due, stop: stop) }
+    }
+
     private static func send(
         topic: [UInt8], payload: [UInt8], on socket: Socket, dropWhenSlow: Bool, stop: StopSignal
     ) throws -> Bool {

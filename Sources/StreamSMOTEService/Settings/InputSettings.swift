@@ -49,7 +49,7 @@ public struct InputSettings: Sendable, Equatable {
 
     /// Every option of this group.
     public static let options: [SettingOption<InputSettings>] = [
-        .strings("sub", "ENDPOINT", help: "Endpoint to connect the input to (repeatable).", \.subscribe),
+        .strings("sub", "ENDPOINT", help: "Endpoint to connect the input to (repeatable), or one JetStream consumer: nats://HOST:PORT[,…]/STREAM?consumer=NAME[&filter=SUBJECT].", \.subscribe),
         .strings("sub-bind", "ENDPOINT", help: "Endpoint to bind the input on, for publishers that connect (repeatable).", \.subscribeBind),
         .strings("topic", "PREFIX", default: "every topic", help: "Topic prefix to take (repeatable).", \.topics),
         .choice("codec", default: "json", help: "Payload codec of input and output.", \.codec),

@@ -30,12 +30,12 @@ public struct OutputSettings: Sendable, Equatable {
 
     /// Every option of this group.
     public static let options: [SettingOption<OutputSettings>] = [
-        .string("pub", "ENDPOINT", default: "tcp://127.0.0.1:5556", help: "Endpoint the output binds.", \.publish),
+        .string("pub", "ENDPOINT", default: "tcp://127.0.0.1:5556", help: "Endpoint the output binds, or a JetStream stream: nats://HOST:PORT[,…]/STREAM?prefix=P[&replicas=N] (created if missing).", \.publish),
         .flag("forward-real", help: "Republish real events on real.<label>, interleaved with the synthetic ones.", \.forwardReal),
         .integer("send-hwm", in: 1...10_000_000, default: "100000",
                  help: "Output queue limit per subscriber in messages (0, libzmq's 'no limit', is refused: memory would be unbounded).", \.sendHighWaterMark),
         .choice("output-policy", default: "drop", help: "When a subscriber cannot keep up: drop (and count) or block (back-pressure to the input).", \.outputPolicy),
-        .string("dead-letter", "ENDPOINT", default: "none", help: "Endpoint to bind for rejected payloads, forwarded as received.", \.deadLetter),
+        .string("dead-letter", "ENDPOINT", default: "none", help: "Endpoint to bind for rejected payloads, forwarded as received, or a JetStream stream (nats://…/STREAM?prefix=P: on P.dead).", \.deadLetter),
         .string("curve-secret-key", "FILE", default: "plain text",
                 help: "File with the daemon's CURVE secret key (streamsmote keygen --output NAME writes NAME.key): the output becomes a CURVE server.", \.curveSecretKey),
         .string("curve-allow", "FILE",

@@ -2,8 +2,9 @@
 public struct ServiceSettings: Sendable, Equatable {
     /// `HOST:PORT` of the Prometheus endpoint, if any.
     public var metrics: String? = nil
-    /// Directory for state snapshots, if any: restored at start, written every
-    /// ``snapshotInterval`` seconds while anything changes and at shutdown.
+    /// Where state snapshots live, if anywhere: a directory, or a JetStream KV bucket
+    /// (`nats://HOST:PORT[,…]/BUCKET[?key=K&replicas=N&lease=S]`); restored at start, written
+    /// every ``snapshotInterval`` seconds while anything changes and at shutdown.
     public var state: String? = nil
     /// Seconds between snapshots.
     public var snapshotInterval: Double = 10
@@ -26,8 +27,8 @@ public struct ServiceSettings: Sendable, Equatable {
     /// Every option of this group.
     public static let options: [SettingOption<ServiceSettings>] = [
         .string("metrics", "HOST:PORT", default: "none", help: "Serve Prometheus metrics at /metrics, and /healthz: ok, or 503 naming a pipeline thread that has made no progress for 5 s.", \.metrics),
-        .string("state", "DIR", default: "none",
-                help: "Directory for state snapshots: restored at start, written every --snapshot-interval and at shutdown; locked while the daemon runs.", \.state),
+        .string("state", "DIR|nats://…", default: "none",
+                help: "Directory for state snapshots, or a JetStream KV bucket nats://HOST:PORT[,…]/BUCKET[?key=K&replicas=N&lease=SECONDS] (created if missing; chunked snapshots, a manifest written last): restored at start, written every --snapshot-interval and at shutdown; locked while the daemon runs (in KV: a lock renewed every lease/3, taken over after a lease of silence, default 10 s).", \.state),
         .number("snapshot-interval", "SECONDS", above: 0.1, includingLower: true, upTo: 86_400, default: "10",
                 help: "Seconds between snapshots while input changes the state.", \.snapshotInterval),
         .flag("discard-state", help: "If the snapshot in --state cannot be used, move it aside and start empty instead of refusing to start.", \.discardState),

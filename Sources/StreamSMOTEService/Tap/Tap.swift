@@ -93,6 +93,12 @@ public struct Tap: Service {
     }
 
     private static func tap(settings: Settings, context: Context, stop: StopSignal) throws -> Summary {
+        if let endpoint = settings.endpoints.first, endpoint.lowercased().hasPrefix("nats://") {
+            guard settings.endpoints.count == 1 else {
+                throw ServiceError(.invalidConfiguration, "tap reads one nats:// stream at a time (no other --sub with it)")
+            }
+            return try tapJetStream(endpoint, settings: settings, stop: stop)
+        }
         let socket = try Socket(context, type: .sub)
         defer { socket.close() }
         try socket.set(.linger(milliseconds: 0))
@@ -100,73 +106,21 @@ public struct Tap: Service {
         try socket.set(.receiveHighWaterMark(0))
         for topic in settings.topics.isEmpty ? [""] : settings.topics { try socket.subscribe(topic) }
         for endpoint in settings.endpoints { try socket.connect(endpoint) }
-        var file: FileHandle?
-        if let path = settings.output {
-            guard FileManager.default.createFile(atPath: path, contents: nil),
-                  let handle = FileHandle(forWritingAtPath: path) else {
-                throw ServiceError(.file, "cannot write \(path)")
-            }
-            file = handle
-        }
-        defer { try? file?.close() }
-
-        var decoder = EventDecoder(codec: settings.codec, validation: EventValidation(maxPayloadBytes: 1 << 26))
-        let json = EventEncoder(codec: .json)
-        var event = DecodedEvent()
-        var line: [UInt8] = []
-        var eventJSON: [UInt8] = []
-        var summary = Summary()
-        var stats = LiveStats(window: settings.window)
+        var recorder = try TapRecorder(settings: settings)
         let frames = MultipartMessage()
-        let start = Clock.monotonicNanoseconds()
-        let deadline = settings.duration.map { start &+ UInt64($0 * 1e9) }
-        var received = 0
-        while !stop.isRequested {
-            if let deadline, Clock.monotonicNanoseconds() >= deadline { break }
-            if let count = settings.count, received >= count { break }
+        while !stop.isRequested && !recorder.isDone {
             guard try socket.receive(into: frames) else {
-                if settings.mode == .stats { stats.draw(summary: summary, now: Clock.monotonicNanoseconds()) }
+                recorder.idle()
                 continue
             }
-            received += 1
             let topic = frames[0].string
-            summary.topics[topic, default: 0] += 1
-            guard frames.count >= 2 else { summary.undecodable += 1; continue }
-            // A tap shows whatever comes, so the first event must not fix the dimension.
-            decoder.validation.featureCount = nil
-            let decoded = frames[1].withUnsafeBytes { payload -> Bool in
-                do throws(EventRejection) {
-                    try decoder.decode(payload, into: &event)
-                    return true
-                } catch {
-                    return false
-                }
-            }
-            guard decoded else { summary.undecodable += 1; continue }
-            eventJSON.removeAll(keepingCapacity: true)
-            try? json.encode(event, into: &eventJSON)
-            if let file {
-                line.removeAll(keepingCapacity: true)
-                line.append(contentsOf: #"{"topic":"#.utf8)
-                JSONEventEncoder.appendString(topic, to: &line)
-                line.append(contentsOf: #","event":"#.utf8)
-                line.append(contentsOf: eventJSON)
-                line.append(contentsOf: "}\n".utf8)
-                file.write(Data(line))
-            }
-            switch settings.mode {
-            case .print:
-                if file == nil || !settings.quiet {
-                    Terminal.writeOutput("\(topic) \(String(decoding: eventJSON, as: UTF8.self))\n")
-                }
-            case .stats:
-                stats.record(topic: topic, label: event.label, synthetic: event.synthetic)
-                stats.draw(summary: summary, now: Clock.monotonicNanoseconds())
+            if frames.count >= 2 {
+                frames[1].withUnsafeBytes { recorder.record(topic: topic, payload: $0) }
+            } else {
+                recorder.record(topic: topic, payload: nil)
             }
         }
-        summary.seconds = Double(Clock.monotonicNanoseconds() &- start) / 1e9
-        if settings.mode == .stats { summary.shares = stats.closing }
-        return summary
+        return recorder.finish()
     }
 }
 

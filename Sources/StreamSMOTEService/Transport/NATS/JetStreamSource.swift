@@ -1,0 +1,284 @@
+import Logging
+import NATS
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The JetStream input: `--sub nats://HOST:PORT[,…]/STREAM?consumer=NAME[&filter=SUBJECT]`,
+/// a durable pull consumer on an existing stream, created if missing.
+///
+/// Positions are stream sequences, so what follows the last snapshot is delivered again
+/// after a crash (``replays``). The consumer acknowledges with AckAll: one acknowledgement of
+/// the last message at or below a position covers everything before it, and that position is
+/// the one a durable snapshot covers (or, without `--state`, whose output has its PubAcks).
+///
+/// At open the consumer is set to deliver from the right place: the sequence after the
+/// restored snapshot's, or without one after the consumer's acknowledgement floor. A
+/// consumer left with deliveries in flight (by a daemon that was killed) is deleted and
+/// created again starting there, because JetStream would otherwise deliver new messages
+/// first and the unacknowledged ones only when their ack wait runs out, out of order.
+///
+/// A ``ConsumerLock`` makes sure one daemon at a time reads the consumer.
+final class JetStreamSource: EventSource {
+    /// The longest a fetch waits for its first message, so the receive loop sees a stop
+    /// request promptly.
+    static let fetchTimeout: Duration = .milliseconds(100)
+    /// Consumer option `max_ack_pending` when not given: messages delivered and not yet
+    /// acknowledged. With `--state` they pile up for a snapshot interval, so this must exceed
+    /// the rate times the interval (100 000 events/s for the default 10 s), or delivery
+    /// stalls until the next snapshot.
+    static let defaultMaxAckPending = 1_000_000
+    /// How often the last acknowledgement is sent again (nanoseconds).
+    static let ackRepeatInterval: UInt64 = 5_000_000_000
+
+    private let endpoint: NATSEndpoint
+    private let consumerName: String
+    private let filter: String?
+    private let topics: [[UInt8]]
+    private let resumeAfter: UInt64?
+    private let ackWait: Duration
+    private let maxAckPending: Int
+    private let logger: Logger
+    private var connection: Connection?
+    private var jetStream: JetStream?
+    private var subscription: PullSubscription?
+    private var lock: ConsumerLock?
+    /// One acknowledgement handle per fetch (its last message's), oldest first from
+    /// `pendingHead`: enough for AckAll, where acknowledging a sequence covers those before.
+    private var pending: [(sequence: UInt64, handle: AckHandle)] = []
+    private var pendingHead = 0
+    /// The position acknowledged last, its handle, and when it was sent: sent again every
+    /// ``ackRepeatInterval`` while nothing newer is, because an acknowledgement that reaches
+    /// a consumer leader that is just being replaced is lost, and an idle daemon would
+    /// otherwise leave those messages pending until their ack wait runs out.
+    private var acknowledged: (position: UInt64, handle: AckHandle, sent: UInt64)?
+    private var lastFetchWarning: UInt64 = 0
+    private var tallies = SourceTallies()
+
+    let replays = true
+
+    /// The ack wait for a snapshot interval: well above it, so that a healthy daemon (which
+    /// acknowledges after each snapshot) never sees a redelivery, with room for a flush that
+    /// waits out a NATS leader election. At least two minutes.
+    static func ackWait(snapshotInterval: Double) -> Duration {
+        .seconds(max(120, Int((6 * snapshotInterval).rounded(.up))))
+    }
+
+    /// Reads the endpoint's options; nothing is connected yet.
+    ///
+    /// - Parameters:
+    ///   - resumeAfter: the position the restored snapshot covers, or `nil` without one.
+    /// - Throws: ``ServiceError`` (`invalidConfiguration`) for a missing or unknown option.
+    init(endpoint: NATSEndpoint, settings: InputSettings, snapshotInterval: Double, resumeAfter: UInt64?, logger: Logger) throws(ServiceError) {
+        try endpoint.rejectUnknownOptions(allowed: ["consumer", "filter", "max_ack_pending"], role: "--sub")
+        guard let consumer = endpoint.option("consumer"), !consumer.isEmpty,
+              consumer.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ".") && $0 != UInt8(ascii: "*") && $0 != UInt8(ascii: ">") }) else {
+            throw ServiceError(
+                .invalidConfiguration,
+                "--sub nats://…/\(endpoint.name) needs consumer=NAME (a durable consumer name without '.', '*', '>' or spaces)")
+        }
+        let filter = endpoint.option("filter")
+        if let filter, filter.isEmpty || filter.contains(" ") || filter.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
+            throw ServiceError(.invalidConfiguration, "--sub nats://…/\(endpoint.name): filter=\(filter) is not a subject")
+        }
+        var maxAckPending = Self.defaultMaxAckPending
+        if let text = endpoint.option("max_ack_pending") {
+            guard let value = Int(text), value >= 1_000 else {
+                throw ServiceError(.invalidConfiguration, "--sub nats://…/\(endpoint.name): max_ack_pending=\(text) must be a number of at least 1000")
+            }
+            maxAckPending = value
+        }
+        self.endpoint = endpoint
+        consumerName = consumer
+        self.filter = filter
+        topics = settings.topics.map { Array($0.utf8) }
+        self.resumeAfter = resumeAfter
+        ackWait = Self.ackWait(snapshotInterval: snapshotInterval)
+        self.maxAckPending = maxAckPending
+        self.logger = logger
+    }
+
+    func open() throws(ServiceError) {
+        var options = Connection.Options(servers: endpoint.servers)
+        options.name = "streamsmote input \(endpoint.name)/\(consumerName)"
+        options.reconnectWait = .milliseconds(250)
+        let stream = endpoint.name
+        do {
+            let connection = try Connection(options)
+            self.connection = connection
+            let jetStream = try connection.jetStream()
+            self.jetStream = jetStream
+            let info = try NATSCall.retrying { () throws(NATSError) in try jetStream.streamInfo(stream) }
+            if info.configuration.retention == .interest {
+                throw ServiceError(
+                    .invalidConfiguration,
+                    "input stream \(stream) uses interest retention: re-creating its consumer at a restart could drop messages; use limits (or work-queue) retention")
+            }
+            lock = try ConsumerLock(jetStream: jetStream, stream: stream, consumer: consumerName, replicas: info.configuration.replicas, logger: logger)
+            try positionConsumer(jetStream, stream: stream)
+            subscription = try NATSCall.retrying { () throws(NATSError) in try jetStream.pullSubscribe(stream: stream, consumer: consumerName) }
+        } catch let error as ServiceError {
+            throw error
+        } catch let error as NATSError where error.status == .notFound {
+            throw ServiceError(.socket, "input stream \(stream) does not exist on \(endpoint.servers.joined(separator: ",")): create it (its subjects are what publishers send to)", cause: error)
+        } catch {
+            throw ServiceError(.socket, "cannot read consumer \(consumerName) of stream \(stream) on \(endpoint.servers.joined(separator: ","))", cause: error as? NATSError)
+        }
+    }
+
+    /// Makes the consumer deliver from the sequence after the snapshot's (or, without a
+    /// snapshot, after its acknowledgement floor), creating or re-creating it as needed.
+    private func positionConsumer(_ jetStream: JetStream, stream: String) throws(ServiceError) {
+        let existing: ConsumerInfo?
+        do throws(NATSError) {
+            existing = try NATSCall.retrying { () throws(NATSError) -> ConsumerInfo? in
+                do throws(NATSError) {
+                    return try jetStream.consumerInfo(stream: stream, name: consumerName)
+                } catch where error.status == .notFound {
+                    return nil
+                }
+            }
+        } catch {
+            throw ServiceError(.socket, "cannot read consumer \(consumerName) of stream \(stream)", cause: error)
+        }
+        if let existing, existing.configuration.filterSubject != filter {
+            throw ServiceError(
+                .invalidConfiguration,
+                "consumer \(consumerName) of stream \(stream) filters \(existing.configuration.filterSubject ?? "nothing") but --sub asks for \(filter ?? "no filter"): a consumer's filter is its partition; use another consumer name, or delete this one")
+        }
+        let start = (resumeAfter ?? existing?.ackFloor.streamSequence ?? 0) + 1
+        var configuration = ConsumerConfiguration(durableName: consumerName)
+        configuration.description = "streamsmote input"
+        configuration.ackPolicy = .all
+        configuration.deliverPolicy = start <= 1 ? .all : .startSequence(start)
+        configuration.ackWait = ackWait
+        configuration.maxAckPending = maxAckPending
+        configuration.filterSubject = filter
+        if let existing {
+            let current = existing.configuration
+            let settled = existing.ackPendingCount == 0 && existing.ackFloor.streamSequence == start - 1
+                && existing.delivered.streamSequence <= start - 1
+            if settled && current.ackPolicy == .all && current.ackWait == ackWait && current.maxAckPending == maxAckPending {
+                logger.info("input consumer continues", metadata: [
+                    "input.stream": .string(stream), "input.consumer": .string(consumerName), "input.start": .stringConvertible(start),
+                ])
+                return
+            }
+        }
+        do throws(NATSError) {
+            if existing != nil {
+                try NATSCall.retrying { () throws(NATSError) in
+                    do throws(NATSError) { try jetStream.deleteConsumer(stream: stream, name: consumerName) } catch where error.status == .notFound {}
+                }
+            }
+            _ = try NATSCall.retrying { () throws(NATSError) in try jetStream.addConsumer(stream: stream, configuration) }
+        } catch {
+            throw ServiceError(.socket, "cannot create consumer \(consumerName) of stream \(stream) at sequence \(start)", cause: error)
+        }
+        logger.info(existing == nil ? "input consumer created" : "input consumer re-created at the resume point", metadata: [
+            "input.stream": .string(stream), "input.consumer": .string(consumerName), "input.start": .stringConvertible(start),
+            "input.filter": .string(filter ?? "none"),
+            "input.ackwait.seconds": .stringConvertible(ackWait.components.seconds),
+            "input.maxackpending": .stringConvertible(maxAckPending),
+        ])
+    }
+
+    func receive(limit: Int, _ body: (borrowing InboundMessage) -> Void) throws(ServiceError) -> (count: Int, drained: Bool)? {
+        guard let subscription else { return nil }
+        let now = Clock.monotonicNanoseconds()
+        try lock?.refreshIfDue(now: now)
+        let batch: MessageBatch
+        do {
+            batch = try subscription.fetch(batch: limit, timeout: Self.fetchTimeout)
+        } catch {
+            if error.status == .connectionClosed || error.status == .invalidSubscription { return nil }
+            // A lost node, a consumer without a leader yet, a reconnect: wait and fetch again.
+            if now &- lastFetchWarning > 5_000_000_000 {
+                lastFetchWarning = now
+                logger.warning("fetching from consumer \(consumerName) of \(endpoint.name) failed; retrying: \(error)")
+            }
+            usleep(100_000)
+            return (0, true)
+        }
+        var count = 0
+        var last: (sequence: UInt64, message: ReceivedMessage)?
+        var redelivered: ReceivedMessage?
+        for message in batch {
+            guard let metadata = message.metadata else { continue }
+            let sequence = metadata.streamSequence
+            last = (sequence, message)
+            // Delivered again although acknowledged (the acknowledgement was lost): the
+            // receive stage skips and counts it; acknowledge it again here.
+            if let acknowledged, sequence <= acknowledged.position { redelivered = message }
+            if !topics.isEmpty {
+                let wanted = message.withUnsafeSubject { subject in
+                    topics.contains { prefix in
+                        prefix.isEmpty || prefix.count <= subject.count && prefix.withUnsafeBytes { memcmp($0.baseAddress!, subject.baseAddress!, prefix.count) == 0 }
+                    }
+                }
+                // Not for this daemon: acknowledged with the messages around it.
+                guard wanted else { continue }
+            }
+            message.withUnsafeSubject { subject in
+                message.withUnsafeData { payload in
+                    body(InboundMessage(
+                        topic: subject, payload: payload, frameCount: 2, position: sequence,
+                        deliveries: Int(metadata.deliveryCount), frames: nil))
+                }
+            }
+            count += 1
+        }
+        // Only the last message's handle is kept (AckAll): one reply subject copied per fetch.
+        if let last, last.sequence > (pending.last?.sequence ?? 0), let handle = last.message.ackHandle {
+            pending.append((last.sequence, handle))
+        }
+        if let handle = redelivered?.ackHandle {
+            send(handle, now: now)
+        } else if let acknowledged, now &- acknowledged.sent >= Self.ackRepeatInterval {
+            send(acknowledged.handle, now: now)
+        }
+        return (count, batch.count < limit)
+    }
+
+    func acknowledge(through position: UInt64) throws(ServiceError) {
+        var chosen: AckHandle?
+        while pendingHead < pending.count, pending[pendingHead].sequence <= position {
+            chosen = pending[pendingHead].handle
+            pendingHead += 1
+        }
+        if pendingHead > 1_024 && pendingHead * 2 > pending.count {
+            pending.removeFirst(pendingHead)
+            pendingHead = 0
+        }
+        guard let chosen else { return }
+        acknowledged = (position, chosen, 0)
+        send(chosen, now: Clock.monotonicNanoseconds())
+    }
+
+    /// Sends an AckAll acknowledgement: every message of the consumer up to this one.
+    private func send(_ handle: AckHandle, now: UInt64) {
+        acknowledged?.sent = now
+        do {
+            try jetStream?.acknowledge(handle)
+        } catch {
+            // Lost with a connection: it is sent again, and the next one covers it too.
+            logger.warning("acknowledging input failed (it is sent again): \(error)")
+        }
+    }
+
+    func takeTallies() -> SourceTallies {
+        defer { tallies = SourceTallies() }
+        return tallies
+    }
+
+    func close() {
+        subscription = nil
+        lock?.release()
+        lock = nil
+        jetStream = nil
+        // Acknowledgements are buffered publishes: close flushes them.
+        connection?.close()
+        connection = nil
+    }
+}

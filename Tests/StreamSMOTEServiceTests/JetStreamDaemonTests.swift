@@ -1,0 +1,248 @@
+import Foundation
+import Logging
+import NATS
+import NATSTestSupport
+import StreamSMOTEService
+import Testing
+import ZeroMQ
+
+/// The daemon on JetStream, in this process, against a real `nats-server -js` on loopback:
+/// JetStream in and out, each side with ZeroMQ on the other, partitions, and one daemon per
+/// consumer.
+@Suite("Daemon on JetStream", .serialized)
+struct JetStreamDaemonTests {
+    static let eventCount = 1_500
+
+    /// Feeds `payloads` into stream IN (subject `tx.in`), runs a daemon from consumer `d` to
+    /// stream OUT (prefix `out`) until it has acknowledged all of it, and returns OUT.
+    static func jetStreamToJetStream(_ server: NATSServer, _ payloads: [[UInt8]]) async throws -> [StoredMessage] {
+        let url = server.url
+        try await JetStreamFixture.blocking {
+            let jetStream = try JetStreamFixture.connect(url)
+            try JetStreamFixture.createStream(jetStream, "IN", subjects: ["tx.>"])
+            try JetStreamFixture.publish(jetStream, payloads.map { ("tx.in", $0) }, idPrefix: "in")
+        }
+        let harness = try await DaemonHarness({ settings in
+            jetStreamDaemonSettings(&settings)
+            settings.output.publish = "\(url)/OUT?prefix=out"
+        }, input: "\(url)/IN?consumer=d")
+        try await JetStreamFixture.blocking {
+            try JetStreamFixture.awaitAcknowledged(try JetStreamFixture.connect(url), stream: "IN", consumer: "d")
+        }
+        try await harness.stop()
+        return try await JetStreamFixture.blocking { try JetStreamFixture.read(try JetStreamFixture.connect(url), "OUT") }
+    }
+
+    @Test("JetStream in, JetStream out: every event once, in order, r-<seq> and s-<seq>-<i> ids, P.real/P.synthetic subjects, payloads as received")
+    func jetStreamInAndOut() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let payloads = feedPayloads(Self.eventCount, seed: 5)
+        let output = try await Self.jetStreamToJetStream(server, payloads)
+
+        let reals = output.reals
+        #expect(reals.map(\.payload) == payloads, "real events are forwarded byte for byte, in order")
+        #expect(reals.map(\.id) == (1...payloads.count).map { "r-\($0)" })
+        for real in reals {
+            let label = (try? JSONSerialization.jsonObject(with: Data(real.payload)) as? [String: Any])?["label"] as? String
+            #expect(real.subject == "out.real.\(label ?? "?")")
+        }
+        let synthetic = output.synthetic
+        #expect(synthetic.count > 50, "the minority is topped up")
+        #expect(synthetic.allSatisfy { $0.subject == "out.synthetic.fraud" })
+        #expect(Set(output.map(\.id)).count == output.count, "every id is stored once")
+        // Each synthetic sample's id names the real event it follows, counting from 0.
+        var current = ""
+        var index = 0
+        for message in output {
+            if message.id.hasPrefix("r-") {
+                current = String(message.id.dropFirst(2))
+                index = 0
+            } else {
+                #expect(message.id == "s-\(current)-\(index)")
+                index += 1
+                let object = try JSONSerialization.jsonObject(with: Data(message.payload)) as? [String: Any]
+                #expect(object?["synthetic"] as? Bool == true)
+            }
+        }
+        let info = try await JetStreamFixture.blocking { try JetStreamFixture.connect(server.url).streamInfo("OUT") }
+        #expect(info.configuration.subjects == ["out.>"])
+        #expect((info.configuration.duplicateWindow ?? .zero) >= .seconds(120))
+    }
+
+    @Test("ZeroMQ in with JetStream out, and JetStream in with ZeroMQ out, publish the same payloads as JetStream end to end")
+    func mixedTransports() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let url = server.url
+        let payloads = feedPayloads(Self.eventCount, seed: 6)
+        let reference = try await Self.jetStreamToJetStream(server, payloads)
+
+        // ZeroMQ in, JetStream out.
+        let context = try Context()
+        let input = Rendezvous<String>()
+        let subscribed = Rendezvous<Bool>()
+        async let fed: Void = SocketThread.run(name: "test-feed") {
+            let publisher = try FeedPublisher(context)
+            input.put(publisher.endpoint)
+            try publisher.awaitSubscriber()
+            subscribed.put(true)
+            for payload in payloads { try publisher.send(topic: "tx", payload: payload) }
+        }
+        let inputEndpoint = try await input.value()
+        let fromZeroMQ = try await DaemonHarness({ settings in
+            jetStreamDaemonSettings(&settings)
+            settings.output.publish = "\(url)/ZOUT?prefix=zout"
+        }, input: inputEndpoint)
+        try await fed
+        _ = try await subscribed.value()
+        let zeroMQIn = try await JetStreamFixture.blocking { () throws -> [StoredMessage] in
+            let jetStream = try JetStreamFixture.connect(url)
+            try poll(timeout: .seconds(120), what: "every real event in ZOUT") {
+                (try? JetStreamFixture.read(jetStream, "ZOUT").reals.count) == payloads.count
+            }
+            return try JetStreamFixture.read(jetStream, "ZOUT")
+        }
+        try await fromZeroMQ.stop()
+        #expect(zeroMQIn.map { $0.subject.dropFirst("zout.".count) } == reference.map { $0.subject.dropFirst("out.".count) })
+        #expect(zeroMQIn.map(\.payload) == reference.map(\.payload), "ZeroMQ in publishes what JetStream in does")
+        // Without stream positions, ids live in a namespace of the run.
+        #expect(zeroMQIn.first.map { $0.id.hasPrefix("r-") && $0.id.contains(".") } == true, "\(zeroMQIn.first?.id ?? "")")
+        #expect(Set(zeroMQIn.map(\.id)).count == zeroMQIn.count)
+
+        // JetStream in, ZeroMQ out.
+        try await JetStreamFixture.blocking {
+            let jetStream = try JetStreamFixture.connect(url)
+            try JetStreamFixture.createStream(jetStream, "IN2", subjects: ["tx2.>"])
+        }
+        let toZeroMQ = try await DaemonHarness({ settings in
+            jetStreamDaemonSettings(&settings)
+        }, input: "\(url)/IN2?consumer=z")
+        let (metrics, publish) = (toZeroMQ.metrics, toZeroMQ.output)
+        let messages = try await SocketThread.run(name: "test-output") { () throws -> [(String, [UInt8])] in
+            let subscriber = try OutputSubscriber(context, endpoint: publish)
+            try subscriber.awaitRegistered(metrics: metrics)
+            // The output's subscriber is registered: now feed the input stream.
+            let jetStream = try JetStreamFixture.connect(url)
+            try JetStreamFixture.publish(jetStream, payloads.map { ("tx2.in", $0) }, idPrefix: "in2")
+            return try subscriber.collect { got in got.filter { $0.0.hasPrefix("real.") }.count == payloads.count }
+        }
+        try await toZeroMQ.stop()
+        #expect(messages.map(\.1) == reference.map(\.payload), "JetStream in to ZeroMQ out publishes the same payloads")
+        #expect(messages.map(\.0) == reference.map { String($0.subject.dropFirst("out.".count)) })
+    }
+
+    @Test("two daemons on one stream, consumer filters tx.p0.> and tx.p1.>: each sees only its partition, together everything")
+    func subjectPartitions() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let url = server.url
+        let payloads = feedPayloads(2_000, seed: 8)
+        // Events go to partition p<i mod 2>, under a key token as a partitioner would write.
+        let subjects = payloads.indices.map { "tx.p\($0 % 2).k\($0 % 7)" }
+        try await JetStreamFixture.blocking {
+            let jetStream = try JetStreamFixture.connect(url)
+            try JetStreamFixture.createStream(jetStream, "TX", subjects: ["tx.>"])
+            try JetStreamFixture.publish(jetStream, Array(zip(subjects, payloads)), idPrefix: "tx")
+        }
+        var daemons: [DaemonHarness] = []
+        for partition in 0..<2 {
+            daemons.append(try await DaemonHarness({ settings in
+                jetStreamDaemonSettings(&settings)
+                settings.output.publish = "\(url)/OUT\(partition)?prefix=o\(partition)"
+            }, input: "\(url)/TX?consumer=part\(partition)&filter=tx.p\(partition).>"))
+        }
+        let outputs = try await JetStreamFixture.blocking { () throws -> [[StoredMessage]] in
+            let jetStream = try JetStreamFixture.connect(url)
+            for partition in 0..<2 {
+                try JetStreamFixture.awaitAcknowledged(jetStream, stream: "TX", consumer: "part\(partition)")
+            }
+            return try (0..<2).map { try JetStreamFixture.read(jetStream, "OUT\($0)") }
+        }
+        for daemon in daemons { try await daemon.stop() }
+        for partition in 0..<2 {
+            let expected = payloads.indices.filter { $0 % 2 == partition }
+            #expect(outputs[partition].reals.map(\.payload) == expected.map { payloads[$0] }, "partition \(partition) sees exactly its events, in order")
+            #expect(outputs[partition].reals.map(\.id) == expected.map { "r-\($0 + 1)" }, "ids are the input stream's sequences")
+            #expect(outputs[partition].allSatisfy { $0.subject.hasPrefix("o\(partition).") })
+        }
+        let union = Set(outputs.flatMap { $0.reals.map(\.id) })
+        #expect(union.count == payloads.count, "together the partitions cover every event")
+    }
+
+    @Test("a second daemon on a consumer another daemon reads refuses to start and names the holder")
+    func secondDaemonRefused() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let url = server.url
+        try await JetStreamFixture.blocking {
+            try JetStreamFixture.createStream(try JetStreamFixture.connect(url), "IN", subjects: ["tx.>"])
+        }
+        let first = try await DaemonHarness({ settings in
+            jetStreamDaemonSettings(&settings)
+            settings.output.publish = "\(url)/OUT?prefix=out"
+        }, input: "\(url)/IN?consumer=shared")
+        // The lease is taken once the first daemon's input is open.
+        try await JetStreamFixture.blocking {
+            let jetStream = try JetStreamFixture.connect(url)
+            try poll(timeout: .seconds(30), what: "the first daemon's lease") {
+                (try? jetStream.keyValue("streamsmote_consumer_leases").get("IN.shared")) != nil
+            }
+        }
+        var settings = DaemonConfiguration()
+        jetStreamDaemonSettings(&settings)
+        settings.input.subscribe = ["\(url)/IN?consumer=shared"]
+        settings.output.publish = "\(url)/OUT2?prefix=out2"
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        do {
+            try await Daemon(configuration: settings, logger: logger).run()
+            Issue.record("a second daemon started on a consumer in use")
+        } catch let error as ServiceError {
+            #expect(error.message.contains("consumer shared of stream IN is in use by another daemon"), "\(error.message)")
+            #expect(error.message.contains("pid \(getpid())"), "\(error.message)")
+        }
+        // The first one still works.
+        try await JetStreamFixture.blocking {
+            let jetStream = try JetStreamFixture.connect(url)
+            try JetStreamFixture.publish(jetStream, feedPayloads(50, seed: 9).map { ("tx.in", $0) }, idPrefix: "late")
+            try poll(timeout: .seconds(60), what: "the first daemon's output") {
+                (try? JetStreamFixture.read(jetStream, "OUT").reals.count) == 50
+            }
+        }
+        try await first.stop()
+    }
+}
+
+extension JetStreamDaemonTests {
+    @Test("--dead-letter nats:// republishes rejected payloads as received on P.dead with id d-<seq>; the output skips them")
+    func deadLettersOnJetStream() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let url = server.url
+        let bad: [UInt8] = Array(#"{"id":"bad","label":"fraud","features":[1,"x"]}"#.utf8)
+        let payloads = { var all = feedPayloads(200, seed: 12); all.insert(bad, at: 50); return all }()
+        try await JetStreamFixture.blocking {
+            let jetStream = try JetStreamFixture.connect(url)
+            try JetStreamFixture.createStream(jetStream, "IN", subjects: ["tx.>"])
+            try JetStreamFixture.publish(jetStream, payloads.map { ("tx.in", $0) }, idPrefix: "in")
+        }
+        let harness = try await DaemonHarness({ settings in
+            jetStreamDaemonSettings(&settings)
+            settings.output.publish = "\(url)/OUT?prefix=out"
+            settings.output.deadLetter = "\(url)/DEAD?prefix=dl"
+        }, input: "\(url)/IN?consumer=d")
+        let (output, dead) = try await JetStreamFixture.blocking { () throws -> ([StoredMessage], [StoredMessage]) in
+            let jetStream = try JetStreamFixture.connect(url)
+            try poll(timeout: .seconds(60), what: "every real event and the dead letter") {
+                (try? JetStreamFixture.read(jetStream, "OUT").reals.count) == payloads.count - 1
+                    && (try? JetStreamFixture.read(jetStream, "DEAD").count) == 1
+            }
+            return (try JetStreamFixture.read(jetStream, "OUT"), try JetStreamFixture.read(jetStream, "DEAD"))
+        }
+        try await harness.stop()
+        #expect(dead == [StoredMessage(subject: "dl.dead", id: "d-51", payload: bad)])
+        #expect(!output.reals.map(\.id).contains("r-51"))
+        #expect(output.reals.map(\.payload) == payloads.filter { $0 != bad })
+    }
+}
