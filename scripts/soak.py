@@ -5,7 +5,12 @@ Samples the daemon's resident memory and metrics every 10 s and ends with a tabl
 verdict: resident memory flat after warm-up, no valid event rejected, no message lost,
 every event sent received. Bounded in time (--seconds) and rate (--rate).
 
-Usage: scripts/soak.py [--seconds 600] [--rate 20000] [--binary .build/release/streamsmote]
+Usage: scripts/soak.py [--seconds 600] [--rate 20000] [--binary .build/release/streamsmote] [--checked]
+
+--checked builds the daemon with STREAMSMOTE_INTERNAL_CHECKS (every engine structure checks
+its invariants, by brute force, after each mutation) into .build-checked-release and soaks
+that binary: use a low rate and a small window (say --rate 200 --window-events 2000), since
+each check costs O(n^2 d).
 """
 import argparse
 import os
@@ -25,7 +30,16 @@ parser.add_argument("--seconds", type=float, default=600)
 parser.add_argument("--rate", type=float, default=20000)
 parser.add_argument("--warmup", type=float, default=60, help="seconds before memory counts as settled")
 parser.add_argument("--binary", default=".build/release/streamsmote")
+parser.add_argument("--window-events", type=int, default=100000)
+parser.add_argument("--checked", action="store_true",
+                    help="build and soak a release binary with STREAMSMOTE_INTERNAL_CHECKS")
 args = parser.parse_args()
+if args.checked:
+    scratch = ".build-checked-release"
+    env = dict(os.environ, STREAMSMOTE_INTERNAL_CHECKS="1")
+    subprocess.run(["swift", "build", "-c", "release", "--product", "streamsmote", "--scratch-path", scratch],
+                   check=True, env=env)
+    args.binary = os.path.join(scratch, "release", "streamsmote")
 
 
 def free_port():
@@ -57,7 +71,7 @@ count = int(args.rate * args.seconds)
 state = tempfile.mkdtemp(prefix="streamsmote-soak-")
 daemon = subprocess.Popen(
     [args.binary, "run", "--sub", f"tcp://127.0.0.1:{inp}", "--pub", f"tcp://127.0.0.1:{out}", "--forward-real",
-     "--minority", "fraud", "--ratio", "0.2", "--window-events", "100000", "--reservoir", "2000",
+     "--minority", "fraud", "--ratio", "0.2", "--window-events", str(args.window_events), "--reservoir", "2000",
      "--metrics", f"127.0.0.1:{met}", "--state", state, "--snapshot-interval", "10", "--log-level", "warning"])
 ctx = zmq.Context()
 sub = ctx.socket(zmq.SUB)
