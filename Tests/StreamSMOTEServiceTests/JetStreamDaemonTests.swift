@@ -246,3 +246,26 @@ extension JetStreamDaemonTests {
         #expect(output.reals.map(\.payload) == payloads.filter { $0 != bad })
     }
 }
+
+extension JetStreamDaemonTests {
+    @Test("bad nats:// options stop the daemon at start with a message naming them", arguments: [
+        ("nats://127.0.0.1:1/IN", "tcp://127.0.0.1:*", "needs consumer=NAME"),
+        ("nats://127.0.0.1:1/IN?consumer=a&fliter=tx.>", "tcp://127.0.0.1:*", "unknown option fliter"),
+        ("nats://127.0.0.1:1/IN?consumer=a", "nats://127.0.0.1:1/OUT?prefix=out&replicas=7", "replicas=7 must be 1 to 5"),
+        ("nats://127.0.0.1:1/IN?consumer=a", "nats://127.0.0.1:1/OUT?prefix=a.*", "is not a subject prefix"),
+    ])
+    func badOptionsRefused(sub: String, pub: String, expected: String) async throws {
+        var settings = DaemonConfiguration()
+        settings.input.subscribe = [sub]
+        settings.output.publish = pub
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        do {
+            try await Daemon(configuration: settings, logger: logger).run()
+            Issue.record("the daemon started")
+        } catch let error as ServiceError {
+            #expect(error.code == .invalidConfiguration)
+            #expect(error.message.contains(expected), "\(error.message)")
+        }
+    }
+}
