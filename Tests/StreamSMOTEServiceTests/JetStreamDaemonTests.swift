@@ -269,3 +269,34 @@ extension JetStreamDaemonTests {
         }
     }
 }
+
+extension JetStreamDaemonTests {
+    @Test("--topic filters subjects of a JetStream input; what it leaves out is acknowledged too, also at the end of the stream")
+    func topicFiltersSubjects() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let url = server.url
+        let payloads = feedPayloads(600, seed: 14)
+        // Every third event elsewhere, and the stream ends with two of those.
+        let subjects = payloads.indices.map { $0 % 3 == 2 || $0 >= 598 ? "tx.b.\($0 % 5)" : "tx.a.\($0 % 5)" }
+        try await JetStreamFixture.blocking {
+            let jetStream = try JetStreamFixture.connect(url)
+            try JetStreamFixture.createStream(jetStream, "IN", subjects: ["tx.>"])
+            try JetStreamFixture.publish(jetStream, Array(zip(subjects, payloads)), idPrefix: "in")
+        }
+        let harness = try await DaemonHarness({ settings in
+            jetStreamDaemonSettings(&settings)
+            settings.input.topics = ["tx.a."]
+            settings.output.publish = "\(url)/OUT?prefix=out"
+        }, input: "\(url)/IN?consumer=d")
+        let output = try await JetStreamFixture.blocking { () throws -> [StoredMessage] in
+            let jetStream = try JetStreamFixture.connect(url)
+            try JetStreamFixture.awaitAcknowledged(jetStream, stream: "IN", consumer: "d", timeout: .seconds(60))
+            return try JetStreamFixture.read(jetStream, "OUT")
+        }
+        try await harness.stop()
+        let wanted = payloads.indices.filter { subjects[$0].hasPrefix("tx.a.") }
+        #expect(output.reals.map(\.payload) == wanted.map { payloads[$0] })
+        #expect(output.reals.map(\.id) == wanted.map { "r-\($0 + 1)" })
+    }
+}

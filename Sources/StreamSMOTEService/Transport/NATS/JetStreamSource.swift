@@ -53,6 +53,12 @@ final class JetStreamSource: EventSource {
     /// a consumer leader that is just being replaced is lost, and an idle daemon would
     /// otherwise leave those messages pending until their ack wait runs out.
     private var acknowledged: (position: UInt64, handle: AckHandle, sent: UInt64)?
+    /// The highest sequence handed to the receive stage.
+    private var lastPassed: UInt64 = 0
+    /// The last message fetched, when `--topic` filtered it out and nothing after it was
+    /// handed on: no snapshot position will ever reach it, so it is acknowledged by itself
+    /// once everything handed on before it is.
+    private var filteredTail: (sequence: UInt64, handle: AckHandle)?
     private var lastFetchWarning: UInt64 = 0
     private var tallies = SourceTallies()
 
@@ -203,6 +209,7 @@ final class JetStreamSource: EventSource {
         }
         var count = 0
         var last: (sequence: UInt64, message: ReceivedMessage)?
+        var lastFiltered = false
         var redelivered: ReceivedMessage?
         for message in batch {
             guard let metadata = message.metadata else { continue }
@@ -218,8 +225,11 @@ final class JetStreamSource: EventSource {
                     }
                 }
                 // Not for this daemon: acknowledged with the messages around it.
+                lastFiltered = !wanted
                 guard wanted else { continue }
             }
+            lastPassed = max(lastPassed, sequence)
+            filteredTail = nil
             message.withUnsafeSubject { subject in
                 message.withUnsafeData { payload in
                     body(InboundMessage(
@@ -233,7 +243,14 @@ final class JetStreamSource: EventSource {
         if let last, last.sequence > (pending.last?.sequence ?? 0), let handle = last.message.ackHandle {
             pending.append((last.sequence, handle))
         }
-        if let handle = redelivered?.ackHandle {
+        if lastFiltered, let last, last.sequence > lastPassed, let handle = last.message.ackHandle {
+            filteredTail = (last.sequence, handle)
+        }
+        if let tail = filteredTail, (acknowledged?.position ?? 0) >= lastPassed {
+            filteredTail = nil
+            acknowledged = (tail.sequence, tail.handle, now)
+            send(tail.handle, now: now)
+        } else if let handle = redelivered?.ackHandle {
             send(handle, now: now)
         } else if let acknowledged, now &- acknowledged.sent >= Self.ackRepeatInterval {
             send(acknowledged.handle, now: now)
@@ -251,7 +268,7 @@ final class JetStreamSource: EventSource {
             pending.removeFirst(pendingHead)
             pendingHead = 0
         }
-        guard let chosen else { return }
+        guard let chosen, position > (acknowledged?.position ?? 0) else { return }
         acknowledged = (position, chosen, 0)
         send(chosen, now: Clock.monotonicNanoseconds())
     }
