@@ -43,7 +43,9 @@ struct JetStreamClusterTests {
                 "--sub", "nats://\(hosts)/IN?consumer=\(name)",
                 "--pub", "nats://\(hosts)/OUT\(name.uppercased())?prefix=out\(name)&replicas=3",
                 "--forward-real", "--k", "4", "--ratio", "0.5", "--window-events", "500", "--reservoir", "100",
-                "--seed", "91", "--snapshot-interval", "0.5", "--state", work + "/state-\(name)", "--log-level", "warning",
+                "--seed", "91", "--snapshot-interval", "0.5", "--state", work + "/state-\(name)",
+                // B's log says what each restart restored.
+                "--log-level", name == "b" ? "info" : "warning",
             ]
         }
         let daemonA = try DaemonProcess(arguments("a"), logPath: work + "/a.log")
@@ -113,6 +115,8 @@ struct JetStreamClusterTests {
         #expect(daemonA.isRunning, "A ran undisturbed:\n\(daemonA.logTail)")
         #expect(daemonB.isRunning, "B runs after its last restart:\n\(daemonB.logTail)")
         #expect(kills == 3 && nodeKilled)
+        let logB = (try? String(contentsOfFile: work + "/b.log", encoding: .utf8)) ?? ""
+        #expect(logB.components(separatedBy: "state restored").count - 1 == 3, "each restart of B began from its snapshot")
 
         let (outA, outB) = try await JetStreamFixture.blocking { () throws -> ([StoredMessage], [StoredMessage]) in
             (try JetStreamFixture.read(monitor, "OUTA"), try JetStreamFixture.read(monitor, "OUTB"))
