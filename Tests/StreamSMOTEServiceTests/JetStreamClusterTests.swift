@@ -80,13 +80,16 @@ struct JetStreamClusterTests {
         for mark in marks {
             let target = UInt64(Double(total) * mark.fraction)
             let consumer = mark.action == "B" ? "b" : "a"
+            let pids = [daemonA.pid, daemonB.pid]
             try await JetStreamFixture.blocking {
                 do {
                     try poll(timeout: .seconds(300), what: "consumer \(consumer) at \(target)") {
-                        ((try? monitor.consumerInfo(stream: "IN", name: consumer))?.delivered.streamSequence ?? 0) >= target
+                        // A daemon that died by itself fails the test at once, with its log.
+                        guard pids.allSatisfy(DaemonProcess.isAlive) else { throw TestFailure("a daemon exited") }
+                        return ((try? monitor.consumerInfo(stream: "IN", name: consumer))?.delivered.streamSequence ?? 0) >= target
                     }
                 } catch {
-                    throw TestFailure("\(error)\nA:\n\(DaemonProcess.tail(work + "/a.log"))\nB:\n\(DaemonProcess.tail(work + "/b.log"))")
+                    throw TestFailure("\(error)\nA:\n\(DaemonProcess.tail(work + "/a.log", lines: 60))\nB:\n\(DaemonProcess.tail(work + "/b.log", lines: 60))")
                 }
             }
             if mark.action == "B" {
@@ -104,12 +107,21 @@ struct JetStreamClusterTests {
         try await feeder.value
 
         // Both have acknowledged everything: their output is durable.
+        let pids = [daemonA.pid, daemonB.pid]
         try await JetStreamFixture.blocking {
-            try poll(timeout: .seconds(300), what: "input fully fed") {
-                (try? monitor.streamInfo("IN").state.lastSequence) == UInt64(total)
-            }
-            for consumer in ["a", "b"] {
-                try JetStreamFixture.awaitAcknowledged(monitor, stream: "IN", consumer: consumer, timeout: .seconds(300))
+            do {
+                try poll(timeout: .seconds(300), what: "input fully fed") {
+                    (try? monitor.streamInfo("IN").state.lastSequence) == UInt64(total)
+                }
+                try poll(timeout: .seconds(300), what: "both consumers fully acknowledged") {
+                    guard pids.allSatisfy(DaemonProcess.isAlive) else { throw TestFailure("a daemon exited") }
+                    return ["a", "b"].allSatisfy { consumer in
+                        guard let info = try? monitor.consumerInfo(stream: "IN", name: consumer) else { return false }
+                        return info.pendingCount == 0 && info.ackPendingCount == 0 && info.delivered.streamSequence > 0
+                    }
+                }
+            } catch {
+                throw TestFailure("\(error)\nA:\n\(DaemonProcess.tail(work + "/a.log", lines: 60))\nB:\n\(DaemonProcess.tail(work + "/b.log", lines: 60))")
             }
         }
         #expect(daemonA.isRunning, "A ran undisturbed:\n\(daemonA.logTail)")
