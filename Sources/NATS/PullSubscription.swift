@@ -93,6 +93,7 @@ public final class PullSubscription {
     ///   ``NATSError/Status/error`` with the server's text.
     public func fetch(batch: Int, timeout: Duration) throws(NATSError) -> MessageBatch {
         precondition(batch > 0, "a fetch asks for at least one message")
+        if let leftovers = try takeLeftovers(upTo: batch, timeout: timeout) { return leftovers }
         var list = natsMsgList()
         var code = jsErrCode(rawValue: 0)
         let status = natsSubscription_Fetch(&list, handle, Int32(clamping: batch), timeout.natsMilliseconds, &code)
@@ -102,6 +103,7 @@ public final class PullSubscription {
     /// Sends `request` and returns what it brought (libnats's `natsSubscription_FetchRequest`).
     public func fetch(_ request: FetchRequest) throws(NATSError) -> MessageBatch {
         precondition(request.batch > 0, "a fetch asks for at least one message")
+        if let leftovers = try takeLeftovers(upTo: request.batch, timeout: request.expires) { return leftovers }
         var raw = jsFetchRequest()
         jsFetchRequest_Init(&raw)
         raw.Batch = Int32(clamping: request.batch)
@@ -137,6 +139,61 @@ public final class PullSubscription {
     /// The consumer's configuration and progress.
     public func consumerInfo() throws(NATSError) -> ConsumerInfo {
         try jetStream.consumerInfo(stream: stream, name: consumer)
+    }
+
+    /// Messages (and server status messages) waiting in the subscription: what an earlier
+    /// pull request delivered after its fetch had given up.
+    public var pendingMessageCount: Int {
+        var messages: Int32 = 0
+        guard natsSubscription_GetPending(handle, &messages, nil) == NATS_OK else { return 0 }
+        return Int(messages)
+    }
+
+    /// Takes what earlier pull requests left in the subscription, one message per libnats
+    /// fetch, up to `batch`; `nil` when nothing was waiting.
+    ///
+    /// libnats 3.4's fetch overflows its message array when it starts with messages waiting:
+    /// it takes k of them, asks the server for `batch - k` more, and then loops until it holds
+    /// exactly `batch - k` messages; when k > batch - k that never happens, and every message
+    /// that comes until the timeout (from the new request and from an earlier one that is
+    /// still alive on the server) is written past the end of its `batch`-slot array (fixed
+    /// upstream in nats.c #749, after 3.4). The daemon died of the heap corruption
+    /// ("malloc(): invalid size") after a fetch had timed out while its request was still
+    /// open on a loaded server. A fetch of one message cannot overflow: it holds 0 or 1.
+    private func takeLeftovers(upTo batch: Int, timeout: Duration) throws(NATSError) -> MessageBatch? {
+        guard pendingMessageCount > 0 else { return nil }
+        var handles: [OpaquePointer] = []
+        while handles.count < batch, pendingMessageCount > 0 {
+            var list = natsMsgList()
+            var code = jsErrCode(rawValue: 0)
+            let status = natsSubscription_Fetch(&list, handle, 1, max(timeout, .milliseconds(20)).natsMilliseconds, &code)
+            switch status {
+            case NATS_OK:
+                handles += MessageBatch.take(&list)
+            case NATS_TIMEOUT, NATS_NOT_FOUND:
+                break
+            default:
+                // What was taken is returned; the next fetch reports the error again.
+                if handles.isEmpty {
+                    throw NATSError.last(status, "natsSubscription_Fetch(\(stream), \(consumer), 1)", jetStreamCode: code)
+                }
+                return MessageBatch(handles: handles)
+            }
+            if status != NATS_OK { break }
+        }
+        return MessageBatch(handles: handles)
+    }
+
+    /// Sends a pull request for `batch` messages to this subscription's inbox and returns at
+    /// once, as a fetch that gave up leaves its request on the server (for tests).
+    func sendPullRequest(batch: Int, expires: Duration) throws(NATSError) {
+        guard let inbox = natsSubscription_GetSubject(handle) else {
+            throw NATSError(status: .invalidSubscription, operation: "sendPullRequest", message: "no inbox")
+        }
+        let subject = "$JS.API.CONSUMER.MSG.NEXT.\(stream).\(consumer)"
+        let body = "{\"batch\":\(batch),\"expires\":\(expires.natsNanoseconds)}"
+        let status = natsConnection_PublishRequestString(jetStream.connection.handle, subject, inbox, body)
+        if status != NATS_OK { throw NATSError.last(status, "natsConnection_PublishRequestString(\(subject))") }
     }
 
     private func batchOrThrow(

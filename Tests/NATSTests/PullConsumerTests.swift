@@ -1,4 +1,4 @@
-import NATS
+@testable import NATS
 import NATSTestSupport
 import Synchronization
 import Testing
@@ -244,6 +244,52 @@ struct PullConsumerTests {
         // slow consumer, and come back only after AckWait.
         #expect(limits.messages == nil)
         #expect(limits.bytes == nil)
+    }
+
+    @Test("a fetch that starts with messages left by an earlier pull request returns at most its batch (libnats 3.4 wrote past its array)")
+    func leftoversDoNotOverflowTheBatch() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let name = uniqueName("LEFT")
+        let (sizes, sequences) = try await onNATSThread { () throws -> ([Int], [UInt64]) in
+            let js = try Connection(serverList: server.url).jetStream()
+            try makeFeed(js, name, count: 9, consumer: ConsumerConfiguration(durableName: "reader"))
+            let subscription = try js.pullSubscribe(stream: name, consumer: "reader")
+            // An earlier request delivered 9 messages after its fetch had given up, and
+            // another one is still open on the server.
+            try subscription.sendPullRequest(batch: 9, expires: .seconds(10))
+            try poll(timeout: .seconds(10), what: "9 messages waiting in the subscription") { subscription.pendingMessageCount == 9 }
+            try subscription.sendPullRequest(batch: 30, expires: .seconds(10))
+            try poll(timeout: .seconds(10), what: "the open request") { try js.consumerInfo(stream: name, name: "reader").waitingCount == 1 }
+            // 20 more messages, sent once the fetch has its own request open (libnats 3.4:
+            // it took the 9, asked the server for 1 and then waits until it holds exactly 1,
+            // so it takes everything that comes until its timeout), or once it returned.
+            let fetched = Atomic(false)
+            let publisher = NATSThread(name: "test-publisher") {
+                guard let js = try? Connection(serverList: server.url).jetStream() else { return }
+                try? poll(timeout: .seconds(10), what: "the fetch's request") {
+                    if fetched.load(ordering: .acquiring) { return true }
+                    return try js.consumerInfo(stream: name, name: "reader").waitingCount >= 2
+                }
+                for index in 9..<29 { _ = try? js.publish("\(name).events", payload(index), messageID: "m-\(index)") }
+            }
+            var sizes: [Int] = []
+            var sequences: [UInt64] = []
+            let first = try subscription.fetch(batch: 10, timeout: .seconds(3))
+            fetched.store(true, ordering: .releasing)
+            sizes.append(first.count)
+            sequences += first.deliveries.map(\.streamSequence)
+            publisher.join()
+            while sequences.count < 29 {
+                let batch = try subscription.fetch(batch: 10, timeout: .seconds(3))
+                guard batch.count > 0 else { break }
+                sizes.append(batch.count)
+                sequences += batch.deliveries.map(\.streamSequence)
+            }
+            return (sizes, sequences)
+        }
+        #expect(sizes.allSatisfy { $0 <= 10 }, "batch sizes \(sizes)")
+        #expect(sequences == Array(1...29), "each message once, in order: \(sequences)")
     }
 
     @Test("a consumer kept in memory can be bound (libnats compares the storage flag when binding)")

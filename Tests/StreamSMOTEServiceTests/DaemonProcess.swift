@@ -60,6 +60,16 @@ final class DaemonProcess {
     /// The end of its log.
     var logTail: String { Self.tail(logPath) }
 
+    /// Its process id.
+    var pid: pid_t { process.processIdentifier }
+
+    /// Whether process `pid` runs (neither gone nor a zombie), readable from any thread.
+    static func isAlive(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(close, offsetBy: 2)] != "Z"
+    }
+
     /// The last lines of the log file at `path`.
     static func tail(_ path: String, lines: Int = 20) -> String {
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""

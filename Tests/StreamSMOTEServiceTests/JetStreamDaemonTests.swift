@@ -246,3 +246,57 @@ extension JetStreamDaemonTests {
         #expect(output.reals.map(\.payload) == payloads.filter { $0 != bad })
     }
 }
+
+extension JetStreamDaemonTests {
+    @Test("bad nats:// options stop the daemon at start with a message naming them", arguments: [
+        ("nats://127.0.0.1:1/IN", "tcp://127.0.0.1:*", "needs consumer=NAME"),
+        ("nats://127.0.0.1:1/IN?consumer=a&fliter=tx.>", "tcp://127.0.0.1:*", "unknown option fliter"),
+        ("nats://127.0.0.1:1/IN?consumer=a", "nats://127.0.0.1:1/OUT?prefix=out&replicas=7", "replicas=7 must be 1 to 5"),
+        ("nats://127.0.0.1:1/IN?consumer=a", "nats://127.0.0.1:1/OUT?prefix=a.*", "is not a subject prefix"),
+    ])
+    func badOptionsRefused(sub: String, pub: String, expected: String) async throws {
+        var settings = DaemonConfiguration()
+        settings.input.subscribe = [sub]
+        settings.output.publish = pub
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        do {
+            try await Daemon(configuration: settings, logger: logger).run()
+            Issue.record("the daemon started")
+        } catch let error as ServiceError {
+            #expect(error.code == .invalidConfiguration)
+            #expect(error.message.contains(expected), "\(error.message)")
+        }
+    }
+}
+
+extension JetStreamDaemonTests {
+    @Test("--topic filters subjects of a JetStream input; what it leaves out is acknowledged too, also at the end of the stream")
+    func topicFiltersSubjects() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let url = server.url
+        let payloads = feedPayloads(600, seed: 14)
+        // Every third event elsewhere, and the stream ends with two of those.
+        let subjects = payloads.indices.map { $0 % 3 == 2 || $0 >= 598 ? "tx.b.\($0 % 5)" : "tx.a.\($0 % 5)" }
+        try await JetStreamFixture.blocking {
+            let jetStream = try JetStreamFixture.connect(url)
+            try JetStreamFixture.createStream(jetStream, "IN", subjects: ["tx.>"])
+            try JetStreamFixture.publish(jetStream, Array(zip(subjects, payloads)), idPrefix: "in")
+        }
+        let harness = try await DaemonHarness({ settings in
+            jetStreamDaemonSettings(&settings)
+            settings.input.topics = ["tx.a."]
+            settings.output.publish = "\(url)/OUT?prefix=out"
+        }, input: "\(url)/IN?consumer=d")
+        let output = try await JetStreamFixture.blocking { () throws -> [StoredMessage] in
+            let jetStream = try JetStreamFixture.connect(url)
+            try JetStreamFixture.awaitAcknowledged(jetStream, stream: "IN", consumer: "d", timeout: .seconds(60))
+            return try JetStreamFixture.read(jetStream, "OUT")
+        }
+        try await harness.stop()
+        let wanted = payloads.indices.filter { subjects[$0].hasPrefix("tx.a.") }
+        #expect(output.reals.map(\.payload) == wanted.map { payloads[$0] })
+        #expect(output.reals.map(\.id) == wanted.map { "r-\($0 + 1)" })
+    }
+}

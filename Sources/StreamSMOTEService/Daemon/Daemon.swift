@@ -64,6 +64,7 @@ public struct Daemon: Service {
         let deadLetterEndpoint = try configuration.output.deadLetter.map(TransportEndpoint.init(parsing:))
         let natsInput = try Self.natsInput(inputEndpoints, configuration.input)
         try Self.checkNATSOutputs(outputEndpoint, deadLetterEndpoint)
+        try Self.checkNATSOptions(natsInput, outputEndpoint, deadLetterEndpoint, configuration, logger)
         let store = try configuration.service.state.map { location throws(ServiceError) in try Self.snapshotStore(location, logger: self.logger) }
         if let store {
             // Taking a KV lock may wait out a dead holder's lease: not on the pool.
@@ -290,6 +291,23 @@ public struct Daemon: Service {
     private static func checkNATSOutputs(_ output: TransportEndpoint, _ deadLetter: TransportEndpoint?) throws(ServiceError) {
         if case .nats(let publish) = output, case .nats(let dead)? = deadLetter, publish.name == dead.name {
             throw ServiceError(.invalidConfiguration, "--dead-letter names the output stream \(publish.name): give dead letters a stream of their own")
+        }
+    }
+
+    /// Reads the options of every `nats://` endpoint now, so that a missing `consumer=` or a
+    /// misspelt option stops the daemon before it starts rather than from a thread later.
+    private static func checkNATSOptions(
+        _ input: NATSEndpoint?, _ output: TransportEndpoint, _ deadLetter: TransportEndpoint?,
+        _ configuration: DaemonConfiguration, _ logger: Logger
+    ) throws(ServiceError) {
+        let interval = configuration.service.snapshotInterval
+        if let input {
+            _ = try JetStreamSource(endpoint: input, settings: configuration.input, snapshotInterval: interval, resumeAfter: nil, logger: logger)
+        }
+        for (endpoint, role) in [(output, "--pub"), (deadLetter, "--dead-letter")] {
+            if case .nats(let value)? = endpoint {
+                _ = try JetStreamSink(endpoint: value, role: role, chained: false, snapshotInterval: interval, stop: StopSignal(), logger: logger)
+            }
         }
     }
 

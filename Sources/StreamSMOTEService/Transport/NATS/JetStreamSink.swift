@@ -26,7 +26,8 @@ import Glibc
 final class JetStreamSink: EventSink {
     /// Messages published and waiting for their PubAck, at most; the next publish waits.
     static let maxInFlight = 8_192
-    /// How long a PubAck may take before the publish counts as failed and is retried.
+    /// How long a publish may block at the in-flight limit, and a republished message wait
+    /// for its PubAck, before it counts as failed and is retried.
     static let publishAckTimeout: Duration = .seconds(5)
 
     private let endpoint: NATSEndpoint
@@ -92,7 +93,11 @@ final class JetStreamSink: EventSink {
         options.reconnectWait = .milliseconds(250)
         var jsOptions = JetStream.Options()
         jsOptions.maxPendingAsyncPublishes = Self.maxInFlight
-        jsOptions.asyncAckTimeout = Self.publishAckTimeout
+        // No per-message PubAck timeout: libnats 3.4 runs it on a timer whose handling has
+        // known defects (nats.c #880, #886), and one run of the cluster test in six crashed
+        // with heap corruption while it was on. A PubAck that never comes is caught by
+        // settle() instead: the flush waits a bounded time, then republishes what is pending.
+        jsOptions.asyncAckTimeout = nil
         jsOptions.stallWait = Self.publishAckTimeout
         let stream = endpoint.name
         do throws(NATSError) {

@@ -53,8 +53,16 @@ final class JetStreamSource: EventSource {
     /// a consumer leader that is just being replaced is lost, and an idle daemon would
     /// otherwise leave those messages pending until their ack wait runs out.
     private var acknowledged: (position: UInt64, handle: AckHandle, sent: UInt64)?
+    /// The highest sequence handed to the receive stage.
+    private var lastPassed: UInt64 = 0
+    /// The last message fetched, when `--topic` filtered it out and nothing after it was
+    /// handed on: no snapshot position will ever reach it, so it is acknowledged by itself
+    /// once everything handed on before it is.
+    private var filteredTail: (sequence: UInt64, handle: AckHandle)?
     private var lastFetchWarning: UInt64 = 0
     private var tallies = SourceTallies()
+    /// The highest consumer delivery sequence seen on the current subscription (0: none yet).
+    private var lastConsumerSequence: UInt64 = 0
 
     let replays = true
 
@@ -118,6 +126,7 @@ final class JetStreamSource: EventSource {
             lock = try ConsumerLock(jetStream: jetStream, stream: stream, consumer: consumerName, replicas: info.configuration.replicas, logger: logger)
             try positionConsumer(jetStream, stream: stream)
             subscription = try NATSCall.retrying { () throws(NATSError) in try jetStream.pullSubscribe(stream: stream, consumer: consumerName) }
+            lastConsumerSequence = 0
         } catch let error as ServiceError {
             throw error
         } catch let error as NATSError where error.status == .notFound {
@@ -203,10 +212,23 @@ final class JetStreamSource: EventSource {
         }
         var count = 0
         var last: (sequence: UInt64, message: ReceivedMessage)?
+        var lastFiltered = false
         var redelivered: ReceivedMessage?
         for message in batch {
             guard let metadata = message.metadata else { continue }
             let sequence = metadata.streamSequence
+            // Every delivery, redeliveries included, takes the consumer's next delivery
+            // sequence: a jump means deliveries that never arrived (a pull answer lost with a
+            // node). AckAll on later input settles them, so they are lost: say so.
+            if lastConsumerSequence != 0 && metadata.consumerSequence > lastConsumerSequence &+ 1 {
+                let missing = metadata.consumerSequence - lastConsumerSequence - 1
+                tallies.lostDeliveries += Int(clamping: missing)
+                logger.error("input deliveries lost in transit (a pull answer lost with a node?): counted in streamsmote_messages_lost_total", metadata: [
+                    "input.consumer": .string(consumerName), "input.missing": .stringConvertible(missing),
+                    "input.after.stream.sequence": .stringConvertible(lastPassed),
+                ])
+            }
+            lastConsumerSequence = max(lastConsumerSequence, metadata.consumerSequence)
             last = (sequence, message)
             // Delivered again although acknowledged (the acknowledgement was lost): the
             // receive stage skips and counts it; acknowledge it again here.
@@ -218,8 +240,11 @@ final class JetStreamSource: EventSource {
                     }
                 }
                 // Not for this daemon: acknowledged with the messages around it.
+                lastFiltered = !wanted
                 guard wanted else { continue }
             }
+            lastPassed = max(lastPassed, sequence)
+            filteredTail = nil
             message.withUnsafeSubject { subject in
                 message.withUnsafeData { payload in
                     body(InboundMessage(
@@ -233,7 +258,14 @@ final class JetStreamSource: EventSource {
         if let last, last.sequence > (pending.last?.sequence ?? 0), let handle = last.message.ackHandle {
             pending.append((last.sequence, handle))
         }
-        if let handle = redelivered?.ackHandle {
+        if lastFiltered, let last, last.sequence > lastPassed, let handle = last.message.ackHandle {
+            filteredTail = (last.sequence, handle)
+        }
+        if let tail = filteredTail, (acknowledged?.position ?? 0) >= lastPassed {
+            filteredTail = nil
+            acknowledged = (tail.sequence, tail.handle, now)
+            send(tail.handle, now: now)
+        } else if let handle = redelivered?.ackHandle {
             send(handle, now: now)
         } else if let acknowledged, now &- acknowledged.sent >= Self.ackRepeatInterval {
             send(acknowledged.handle, now: now)
@@ -251,7 +283,7 @@ final class JetStreamSource: EventSource {
             pending.removeFirst(pendingHead)
             pendingHead = 0
         }
-        guard let chosen else { return }
+        guard let chosen, position > (acknowledged?.position ?? 0) else { return }
         acknowledged = (position, chosen, 0)
         send(chosen, now: Clock.monotonicNanoseconds())
     }
