@@ -159,6 +159,39 @@ struct EventTimeTests {
         #expect(throws: EngineConfigurationError.self) { try countWindow.validate() }
     }
 
+    /// Found by fuzz-engine: with more allowed lateness than the window spans
+    /// (`--window-seconds 2 --allowed-lateness 5`), an event 3 s behind the watermark was
+    /// admitted although it had already expired, and became an expired front of the window.
+    /// It is late now: outside the window's span, whatever the lateness allows.
+    @Test func anEventOlderThanTheWindowSpanIsLateEvenWithinTheAllowedLateness() throws {
+        var engine = ResamplingEngine(configuration: Self.configuration(seconds: 2, lateness: 5))
+        var random = TestRandom(5)
+        var batch = SyntheticBatch(dimension: 3)
+        _ = try Self.feed(&engine, &random, from: 0, count: 500, batch: &batch)
+        let watermark = engine.window.watermark
+        let before = engine.window.count
+        let outcome = try engine.ingest(
+            id: "stale", label: "ok", timestamp: watermark - 3, features: [0.5, 0.5, 0.5], into: &batch)
+        #expect(outcome.disposition == .late)
+        #expect(engine.window.count == before && engine.lateEvents == 1)
+        let edge = try engine.ingest(
+            id: "edge", label: "ok", timestamp: watermark - 2, features: [0.5, 0.5, 0.5], into: &batch)
+        #expect(edge.disposition == .late)
+        let within = try engine.ingest(
+            id: "within", label: "ok", timestamp: watermark - 1, features: [0.5, 0.5, 0.5], into: &batch)
+        #expect(within.disposition == .windowed)
+        // A window left with only old events keeps no expired front.
+        var lone = ResamplingEngine(configuration: Self.configuration(seconds: 2, lateness: 5))
+        for n in 0..<15 {
+            try lone.ingest(id: "t\(n)", label: "ok", timestamp: 100 + Double(n), features: [0, 0, 0], into: &batch)
+        }
+        try lone.ingest(id: "old", label: "ok", timestamp: lone.window.watermark - 4, features: [0, 0, 0], into: &batch)
+        let front = lone.window.allEntries.first!
+        #expect(front.timestamp > lone.window.watermark - 2)
+        engine.checkInvariants()
+        lone.checkInvariants()
+    }
+
     /// The count window is unaffected: an event of any age enters.
     @Test func countWindowsHaveNoLateEvents() throws {
         var configuration = Self.configuration()

@@ -228,9 +228,17 @@ public struct ResamplingEngine: Sendable {
         guard timestamp.isFinite else {
             throw IngestError(.nonFiniteTimestamp, "event \(id): timestamp is \(timestamp)")
         }
-        let timeWindow: Bool
-        if case .seconds = configuration.window { timeWindow = true } else { timeWindow = false }
-        if timeWindow && timestamp < window.watermark - configuration.allowedLateness {
+        // A time window: late is older than the watermark minus the allowed lateness, or at
+        // or beyond the window's span (an event that would enter already expired, when the
+        // lateness allowed is longer than the window). An admitted event's time never moves
+        // the watermark forward past it (a median), so no expired entry becomes the front.
+        var timeWindow = false
+        var late = false
+        if case .seconds(let span) = configuration.window {
+            timeWindow = true
+            late = timestamp < window.watermark - configuration.allowedLateness || timestamp <= window.watermark - span
+        }
+        if late {
             lastClassIndex = -1
             lateEvents += 1
             return IngestOutcome(disposition: .late, synthetic: 0)

@@ -54,7 +54,7 @@ extension EngineConfiguration {
         .choice("seeds", default: "rotate",
                 help: "rotate: seeds drawn without replacement until every reservoir member was used (each contributes evenly); uniform: independent uniform draws.", \.seedSelection),
         .number("allowed-lateness", "SECONDS", above: 0, includingLower: true, upTo: 86_400, default: "5",
-                help: "Time windows: an event older than the watermark (the median of recent event times, never moving back) minus this is late: forwarded, counted, kept out of the window.", \.allowedLateness),
+                help: "Time windows: an event older than the watermark (the median of recent event times, never moving back) minus this, or older than the window's span, is late: forwarded, counted, kept out of the window.", \.allowedLateness),
         .init("drift", "none|adwin[:DELTA]", default: "none",
               help: "adwin runs ADWIN (as river's, delta 0.002 by default) on each minority class's share; on a change the window drops its older part.") { (settings: inout EngineConfiguration, values: [SettingInput]) throws(SettingError) in
             let text = try values[0].string()
