@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import NATS
+@testable import NATS
 import NATSTestSupport
 import StreamSMOTEService
 import Testing
@@ -298,5 +298,65 @@ extension JetStreamDaemonTests {
         let wanted = payloads.indices.filter { subjects[$0].hasPrefix("tx.a.") }
         #expect(output.reals.map(\.payload) == wanted.map { payloads[$0] })
         #expect(output.reals.map(\.id) == wanted.map { "r-\($0 + 1)" })
+    }
+}
+
+extension JetStreamDaemonTests {
+    /// What a NATS node that dies with a pull answer in flight does to a daemon: the consumer
+    /// counts those messages as delivered, they never arrive, and an AckAll of later input
+    /// settles them. A pull request whose answer goes nowhere does the same on one server.
+    @Test("a pull answer lost in transit is read again: the output is an undisturbed run's; the gap is counted as recovered, nothing as lost",
+          arguments: [false, true])
+    func lostPullAnswerIsReadAgain(withState: Bool) async throws {
+        let payloads = feedPayloads(2_000, seed: 21)
+        let undisturbed = try await {
+            let server = try await NATSServer.start()
+            defer { server.shutdown() }
+            return try await Self.jetStreamToJetStream(server, payloads)
+        }()
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let url = server.url
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("streamsmote-gap-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try await JetStreamFixture.blocking {
+            let jetStream = try JetStreamFixture.connect(url)
+            try JetStreamFixture.createStream(jetStream, "IN", subjects: ["tx.>"])
+            try JetStreamFixture.publish(jetStream, payloads[..<1_000].map { ("tx.in", $0) }, idPrefix: "in")
+        }
+        let harness = try await DaemonHarness({ settings in
+            jetStreamDaemonSettings(&settings)
+            settings.output.publish = "\(url)/OUT?prefix=out"
+            if withState { settings.service.state = state }
+        }, input: "\(url)/IN?consumer=d")
+        let stolen = try await JetStreamFixture.blocking {
+            let jetStream = try JetStreamFixture.connect(url)
+            try JetStreamFixture.awaitAcknowledged(jetStream, stream: "IN", consumer: "d", timeout: .seconds(60))
+            // A pull request waiting on the server beside the daemon's own takes up to 100 of
+            // the next messages, which the daemon then never sees.
+            let thief = try jetStream.pullSubscribe(stream: "IN", consumer: "d")
+            try thief.sendPullRequest(batch: 100, expires: .seconds(60))
+            try jetStream.connection.flush()
+            try JetStreamFixture.publish(jetStream, payloads[1_000...].map { ("tx.in", $0) }, idPrefix: "in2")
+            try poll(timeout: .seconds(30), what: "the lost answer") { thief.pendingMessageCount > 0 }
+            try JetStreamFixture.awaitAcknowledged(jetStream, stream: "IN", consumer: "d", timeout: .seconds(60))
+            return thief.pendingMessageCount
+        }
+        #expect(stolen > 0)
+        var exposition = ""
+        for _ in 0..<100 {
+            exposition = try httpGet(harness.metrics!, "/metrics")
+            if (metricValue(exposition, "streamsmote_input_gaps_recovered_total") ?? 0) > 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await harness.stop()
+        let output = try await JetStreamFixture.blocking { try JetStreamFixture.read(try JetStreamFixture.connect(url), "OUT") }
+        #expect(output.reals.count == payloads.count, "no event lost with the pull answer")
+        #expect(output == undisturbed, "the same messages, ids and order as an undisturbed run")
+        #expect(output.reals.map(\.payload) == payloads)
+        #expect(output.reals.map(\.id) == (1...payloads.count).map { "r-\($0)" })
+        #expect(metricValue(exposition, "streamsmote_input_gaps_recovered_total") == 1)
+        #expect((metricValue(exposition, "streamsmote_messages_lost_total") ?? 0) == 0)
+        #expect((metricValue(exposition, "streamsmote_input_redeliveries_total") ?? 0) == 0, "what is read again is not a redelivery")
     }
 }

@@ -23,6 +23,7 @@ public final class ServiceMetrics: Sendable {
     let lateEvents: CoreMetrics.Counter
     let windowCapped: CoreMetrics.Counter
     let redeliveries: CoreMetrics.Counter
+    let recoveredGaps: CoreMetrics.Counter
     let publishedReal: CoreMetrics.Counter
     let publishedSynthetic: CoreMetrics.Counter
     let publishDroppedAtLimit: CoreMetrics.Counter
@@ -103,6 +104,7 @@ public final class ServiceMetrics: Sendable {
         lateEvents = Counter(label: "streamsmote_events_late_total", factory: factory)
         windowCapped = Counter(label: "streamsmote_window_capped_total", factory: factory)
         redeliveries = Counter(label: "streamsmote_input_redeliveries_total", factory: factory)
+        recoveredGaps = Counter(label: "streamsmote_input_gaps_recovered_total", factory: factory)
         publishedReal = Counter(label: "streamsmote_events_published_total", dimensions: [("kind", "real")], factory: factory)
         publishedSynthetic = Counter(
             label: "streamsmote_events_published_total", dimensions: [("kind", "synthetic")], factory: factory)

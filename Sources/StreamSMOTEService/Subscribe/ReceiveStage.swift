@@ -191,7 +191,7 @@ final class ReceiveStage<Source: EventSource> {
                 now: Clock.monotonicNanoseconds())
         }
         redeliveries += tallies.redeliveries
-        if tallies.lostDeliveries > 0 { metrics.lostMessages.increment(by: Int64(tallies.lostDeliveries)) }
+        if tallies.recoveredGaps > 0 { metrics.recoveredGaps.increment(by: Int64(tallies.recoveredGaps)) }
         for (reason, count) in rejected where count > 0 {
             metrics.rejected[reason.rawValue]?.increment(by: Int64(count))
         }

@@ -60,8 +60,7 @@ struct SourceTallies: Equatable {
     var oversizeConnections = 0
     /// Messages delivered again that were already processed (skipped).
     var redeliveries = 0
-    /// Deliveries the transport made that never arrived (a JetStream pull answer lost with a
-    /// node: a jump in the consumer's delivery sequence). Acknowledging later input covers
-    /// them, so they are lost: counted in `streamsmote_messages_lost_total`.
-    var lostDeliveries = 0
+    /// Gaps in what the transport delivered that the source closed by reading again (a
+    /// JetStream pull answer lost with a node: a jump in the consumer's delivery sequence).
+    var recoveredGaps = 0
 }

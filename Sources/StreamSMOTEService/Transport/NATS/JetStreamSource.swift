@@ -19,6 +19,13 @@ import Glibc
 /// created again starting there, because JetStream would otherwise deliver new messages
 /// first and the unacknowledged ones only when their ack wait runs out, out of order.
 ///
+/// Deliveries lost in transit (a pull answer in flight when its NATS node dies) show as a
+/// jump in the consumer's delivery sequence. The consumer counts them as delivered and an
+/// AckAll of later input would settle them, so at a jump nothing after it is handed on or
+/// acknowledged: the consumer is re-created at the last acknowledged position, what was
+/// handed on already is read again and skipped, and input goes on from the first message
+/// that never arrived (``SourceTallies/recoveredGaps``).
+///
 /// A ``ConsumerLock`` makes sure one daemon at a time reads the consumer.
 final class JetStreamSource: EventSource {
     /// The longest a fetch waits for its first message, so the receive loop sees a stop
@@ -53,6 +60,17 @@ final class JetStreamSource: EventSource {
     /// a consumer leader that is just being replaced is lost, and an idle daemon would
     /// otherwise leave those messages pending until their ack wait runs out.
     private var acknowledged: (position: UInt64, handle: AckHandle, sent: UInt64)?
+    /// The consumer's acknowledgement floor as far as this source knows: the position it was
+    /// created or found at, then each position acknowledged.
+    private var floor: UInt64 = 0
+    /// The highest position the receive stage asked to acknowledge.
+    private var requested: UInt64 = 0
+    /// After the consumer was re-created at a gap: messages at or below this were handed on
+    /// before, and are read again only for their acknowledgement handles.
+    private var rereadThrough: UInt64 = 0
+    /// The consumer must be re-created before the next fetch (a gap was seen, and the last
+    /// attempt to re-create it failed or has not been made yet).
+    private var restartPending = false
     /// The highest sequence handed to the receive stage.
     private var lastPassed: UInt64 = 0
     /// The last message fetched, when `--topic` filtered it out and nothing after it was
@@ -124,7 +142,7 @@ final class JetStreamSource: EventSource {
                     "input stream \(stream) uses interest retention: re-creating its consumer at a restart could drop messages; use limits (or work-queue) retention")
             }
             lock = try ConsumerLock(jetStream: jetStream, stream: stream, consumer: consumerName, replicas: info.configuration.replicas, logger: logger)
-            try positionConsumer(jetStream, stream: stream)
+            floor = try positionConsumer(jetStream, stream: stream)
             subscription = try NATSCall.retrying { () throws(NATSError) in try jetStream.pullSubscribe(stream: stream, consumer: consumerName) }
             lastConsumerSequence = 0
         } catch let error as ServiceError {
@@ -138,7 +156,9 @@ final class JetStreamSource: EventSource {
 
     /// Makes the consumer deliver from the sequence after the snapshot's (or, without a
     /// snapshot, after its acknowledgement floor), creating or re-creating it as needed.
-    private func positionConsumer(_ jetStream: JetStream, stream: String) throws(ServiceError) {
+    ///
+    /// - Returns: the position it delivers after (its acknowledgement floor).
+    private func positionConsumer(_ jetStream: JetStream, stream: String) throws(ServiceError) -> UInt64 {
         let existing: ConsumerInfo?
         do throws(NATSError) {
             existing = try NATSCall.retrying { () throws(NATSError) -> ConsumerInfo? in
@@ -172,11 +192,31 @@ final class JetStreamSource: EventSource {
                 logger.info("input consumer continues", metadata: [
                     "input.stream": .string(stream), "input.consumer": .string(consumerName), "input.start": .stringConvertible(start),
                 ])
-                return
+                return start - 1
             }
         }
+        try createConsumer(jetStream, stream: stream, start: start, replacing: existing != nil)
+        logger.info(existing == nil ? "input consumer created" : "input consumer re-created at the resume point", metadata: [
+            "input.stream": .string(stream), "input.consumer": .string(consumerName), "input.start": .stringConvertible(start),
+            "input.filter": .string(filter ?? "none"),
+            "input.ackwait.seconds": .stringConvertible(ackWait.components.seconds),
+            "input.maxackpending": .stringConvertible(maxAckPending),
+        ])
+        return start - 1
+    }
+
+    /// Creates the consumer delivering from stream sequence `start`, deleting the one there
+    /// first when `replacing`.
+    private func createConsumer(_ jetStream: JetStream, stream: String, start: UInt64, replacing: Bool) throws(ServiceError) {
+        var configuration = ConsumerConfiguration(durableName: consumerName)
+        configuration.description = "streamsmote input"
+        configuration.ackPolicy = .all
+        configuration.deliverPolicy = start <= 1 ? .all : .startSequence(start)
+        configuration.ackWait = ackWait
+        configuration.maxAckPending = maxAckPending
+        configuration.filterSubject = filter
         do throws(NATSError) {
-            if existing != nil {
+            if replacing {
                 try NATSCall.retrying { () throws(NATSError) in
                     do throws(NATSError) { try jetStream.deleteConsumer(stream: stream, name: consumerName) } catch where error.status == .notFound {}
                 }
@@ -185,17 +225,45 @@ final class JetStreamSource: EventSource {
         } catch {
             throw ServiceError(.socket, "cannot create consumer \(consumerName) of stream \(stream) at sequence \(start)", cause: error)
         }
-        logger.info(existing == nil ? "input consumer created" : "input consumer re-created at the resume point", metadata: [
-            "input.stream": .string(stream), "input.consumer": .string(consumerName), "input.start": .stringConvertible(start),
-            "input.filter": .string(filter ?? "none"),
-            "input.ackwait.seconds": .stringConvertible(ackWait.components.seconds),
-            "input.maxackpending": .stringConvertible(maxAckPending),
+    }
+
+    /// Re-creates the consumer after a gap in its deliveries, at the position acknowledged
+    /// last; `false` (logged) when the cluster cannot do it yet.
+    private func restartConsumer() -> Bool {
+        guard let jetStream else { return false }
+        subscription = nil
+        pending.removeAll(keepingCapacity: true)
+        pendingHead = 0
+        // The old consumer's handles carry its delivery sequences: sent to the new one they
+        // would raise its floor past what it delivered and make it ignore real acks.
+        acknowledged = nil
+        filteredTail = nil
+        lastConsumerSequence = 0
+        do {
+            try createConsumer(jetStream, stream: endpoint.name, start: floor + 1, replacing: true)
+            subscription = try NATSCall.retrying { () throws(NATSError) in try jetStream.pullSubscribe(stream: endpoint.name, consumer: consumerName) }
+        } catch {
+            logger.warning("re-creating input consumer \(consumerName) failed; retrying: \(error)")
+            return false
+        }
+        restartPending = false
+        logger.warning("input consumer re-created after deliveries lost in transit; reading again from the last acknowledged position", metadata: [
+            "input.consumer": .string(consumerName), "input.start": .stringConvertible(floor + 1),
+            "input.reread.through": .stringConvertible(rereadThrough),
         ])
+        return true
     }
 
     func receive(limit: Int, _ body: (borrowing InboundMessage) -> Void) throws(ServiceError) -> (count: Int, drained: Bool)? {
-        guard let subscription else { return nil }
         let now = Clock.monotonicNanoseconds()
+        if restartPending {
+            try lock?.refreshIfDue(now: now)
+            guard restartConsumer() else {
+                usleep(250_000)
+                return (0, true)
+            }
+        }
+        guard let subscription else { return nil }
         try lock?.refreshIfDue(now: now)
         let batch: MessageBatch
         do {
@@ -219,17 +287,26 @@ final class JetStreamSource: EventSource {
             let sequence = metadata.streamSequence
             // Every delivery, redeliveries included, takes the consumer's next delivery
             // sequence: a jump means deliveries that never arrived (a pull answer lost with a
-            // node). AckAll on later input settles them, so they are lost: say so.
+            // node), which AckAll on later input would settle. Nothing from here on is handed
+            // on; the consumer is re-created at the acknowledged position.
             if lastConsumerSequence != 0 && metadata.consumerSequence > lastConsumerSequence &+ 1 {
                 let missing = metadata.consumerSequence - lastConsumerSequence - 1
-                tallies.lostDeliveries += Int(clamping: missing)
-                logger.error("input deliveries lost in transit (a pull answer lost with a node?): counted in streamsmote_messages_lost_total", metadata: [
+                tallies.recoveredGaps += 1
+                logger.warning("input deliveries lost in transit (a pull answer lost with a node?): reading again from the last acknowledged position", metadata: [
                     "input.consumer": .string(consumerName), "input.missing": .stringConvertible(missing),
                     "input.after.stream.sequence": .stringConvertible(lastPassed),
                 ])
+                rereadThrough = max(rereadThrough, lastPassed)
+                restartPending = true
+                break
             }
             lastConsumerSequence = max(lastConsumerSequence, metadata.consumerSequence)
             last = (sequence, message)
+            // Handed on before the consumer was re-created: only its handle is wanted.
+            if sequence <= rereadThrough {
+                lastFiltered = false
+                continue
+            }
             // Delivered again although acknowledged (the acknowledgement was lost): the
             // receive stage skips and counts it; acknowledge it again here.
             if let acknowledged, sequence <= acknowledged.position { redelivered = message }
@@ -261,9 +338,13 @@ final class JetStreamSource: EventSource {
         if lastFiltered, let last, last.sequence > lastPassed, let handle = last.message.ackHandle {
             filteredTail = (last.sequence, handle)
         }
-        if let tail = filteredTail, (acknowledged?.position ?? 0) >= lastPassed {
+        if restartPending { return (count, false) }
+        // Positions asked for before the messages that carry them were read again.
+        if requested > floor { settle(now: now) }
+        if let tail = filteredTail, requested >= lastPassed {
             filteredTail = nil
             acknowledged = (tail.sequence, tail.handle, now)
+            floor = tail.sequence
             send(tail.handle, now: now)
         } else if let handle = redelivered?.ackHandle {
             send(handle, now: now)
@@ -274,18 +355,27 @@ final class JetStreamSource: EventSource {
     }
 
     func acknowledge(through position: UInt64) throws(ServiceError) {
-        var chosen: AckHandle?
-        while pendingHead < pending.count, pending[pendingHead].sequence <= position {
-            chosen = pending[pendingHead].handle
+        requested = max(requested, position)
+        settle(now: Clock.monotonicNanoseconds())
+    }
+
+    /// Acknowledges the newest message held at or below the requested position.
+    private func settle(now: UInt64) {
+        var chosen: (sequence: UInt64, handle: AckHandle)?
+        while pendingHead < pending.count, pending[pendingHead].sequence <= requested {
+            chosen = pending[pendingHead]
             pendingHead += 1
         }
         if pendingHead > 1_024 && pendingHead * 2 > pending.count {
             pending.removeFirst(pendingHead)
             pendingHead = 0
         }
-        guard let chosen, position > (acknowledged?.position ?? 0) else { return }
-        acknowledged = (position, chosen, 0)
-        send(chosen, now: Clock.monotonicNanoseconds())
+        // While a gap waits for its consumer to be re-created, nothing is acknowledged: an
+        // AckAll would settle what never arrived.
+        guard !restartPending, let chosen, chosen.sequence > floor else { return }
+        floor = chosen.sequence
+        acknowledged = (chosen.sequence, chosen.handle, 0)
+        send(chosen.handle, now: now)
     }
 
     /// Sends an AckAll acknowledgement: every message of the consumer up to this one.
