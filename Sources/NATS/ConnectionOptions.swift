@@ -21,8 +21,10 @@ extension Connection {
         public var servers: [String]
         /// The name the servers show for this connection (monitoring, `/connz`).
         public var name: String?
-        /// How long to wait for a server to accept a connection.
-        public var connectTimeout: Duration = .seconds(2)
+        /// How long to wait for a server to accept a connection and answer the handshake, per
+        /// server. libnats's default is 2 s; a server on a loaded machine (a CI runner running
+        /// a cluster beside the tests) answered later than that, so 5 s.
+        public var connectTimeout: Duration = .seconds(5)
         /// Reconnection after a lost connection.
         public var reconnect: Reconnect = .forever
         /// How long to wait before trying the same server again.
