@@ -2,7 +2,8 @@ import Foundation
 import Logging
 @testable import NATS
 import NATSTestSupport
-import StreamSMOTEService
+@testable import StreamSMOTEService
+import StreamSMOTECore
 import Testing
 import ZeroMQ
 
@@ -358,5 +359,85 @@ extension JetStreamDaemonTests {
         #expect(metricValue(exposition, "streamsmote_input_gaps_recovered_total") == 1)
         #expect((metricValue(exposition, "streamsmote_messages_lost_total") ?? 0) == 0)
         #expect((metricValue(exposition, "streamsmote_input_redeliveries_total") ?? 0) == 0, "what is read again is not a redelivery")
+    }
+}
+
+extension JetStreamDaemonTests {
+    /// A rejected message carries no event to the engine, so no snapshot position used to
+    /// reach it: at the end of a stream it stayed pending and came back every ack wait.
+    @Test("rejected messages at the end of the stream are acknowledged with the input before them", arguments: [false, true])
+    func rejectedTailIsAcknowledged(withState: Bool) async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let url = server.url
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("streamsmote-tail-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let payloads = feedPayloads(300, seed: 23) + [Array("not json".utf8), Array(#"{"label":"fraud"}"#.utf8)]
+        try await JetStreamFixture.blocking {
+            let jetStream = try JetStreamFixture.connect(url)
+            try JetStreamFixture.createStream(jetStream, "IN", subjects: ["tx.>"])
+            try JetStreamFixture.publish(jetStream, payloads.map { ("tx.in", $0) }, idPrefix: "in")
+        }
+        let harness = try await DaemonHarness({ settings in
+            jetStreamDaemonSettings(&settings)
+            settings.output.publish = "\(url)/OUT?prefix=out"
+            if withState { settings.service.state = state }
+        }, input: "\(url)/IN?consumer=d")
+        // Far below the consumer's ack wait (two minutes): only an acknowledgement settles it.
+        let settled = try await JetStreamFixture.blocking { () throws -> Bool in
+            let jetStream = try JetStreamFixture.connect(url)
+            do {
+                try JetStreamFixture.awaitAcknowledged(jetStream, stream: "IN", consumer: "d", timeout: .seconds(20))
+                return try jetStream.consumerInfo(stream: "IN", name: "d").ackFloor.streamSequence == UInt64(payloads.count)
+            } catch {
+                return false
+            }
+        }
+        try await harness.stop()
+        #expect(settled, "the consumer's acknowledgement floor reaches the last (rejected) message")
+    }
+}
+
+extension JetStreamDaemonTests {
+    /// A snapshot's input position counts in its own source: a ZeroMQ run's counts messages,
+    /// another stream's is a sequence there. Resuming a JetStream input after either would
+    /// skip or repeat input.
+    @Test("a snapshot written on another input (ZeroMQ, another stream) is refused for a JetStream input; --discard-state starts over",
+          arguments: ["zeromq", "nats OTHER"])
+    func snapshotOfAnotherSourceRefused(savedSource: String) async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let url = server.url
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("streamsmote-source-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        var settings = DaemonConfiguration()
+        jetStreamDaemonSettings(&settings)
+        let engine = ResamplingEngine(configuration: settings.engine.with(dimension: 4))
+        let snapshot = DaemonSnapshot(engine: engine.snapshot(), syntheticSerial: 0, sequences: [], inputPosition: 40, inputSource: savedSource)
+        try SnapshotFile.write(SnapshotFile.encode(snapshot), to: state)
+        try await JetStreamFixture.blocking {
+            try JetStreamFixture.createStream(try JetStreamFixture.connect(url), "IN", subjects: ["tx.>"])
+        }
+        func configure(discard: Bool) -> (inout DaemonConfiguration) -> Void {
+            { settings in
+                jetStreamDaemonSettings(&settings)
+                settings.output.publish = "\(url)/OUT?prefix=out"
+                settings.service.state = state
+                settings.service.discardState = discard
+            }
+        }
+        do {
+            let harness = try await DaemonHarness(configure(discard: false), input: "\(url)/IN?consumer=d")
+            try await harness.stop()
+            Issue.record("the daemon started from a snapshot of \(savedSource)")
+        } catch {
+            #expect("\(error)".contains("the snapshot was written reading \(savedSource == "zeromq" ? "ZeroMQ" : savedSource)"), "\(error)")
+            #expect("\(error)".contains("is not a sequence of IN"), "\(error)")
+        }
+        let harness = try await DaemonHarness(configure(discard: true), input: "\(url)/IN?consumer=d")
+        try await harness.stop()
+        let kept = try FileManager.default.contentsOfDirectory(atPath: state)
+        #expect(kept.contains { $0 != SnapshotFile.fileName && $0.hasPrefix(SnapshotFile.fileName) }, "the old snapshot is moved aside: \(kept)")
     }
 }

@@ -46,6 +46,16 @@ struct SnapshotFileTests {
         }
     }
 
+    @Test("the input position and what it counts in go through the file; a snapshot written before the source was recorded reads as unknown",
+          arguments: [nil, "zeromq", "nats IN"])
+    func inputSource(source: String?) throws {
+        let engine = try Self.engine(variant: .smote)
+        let snapshot = DaemonSnapshot(engine: engine.snapshot(), syntheticSerial: 1, sequences: [], inputPosition: 4_321, inputSource: source)
+        let decoded = try SnapshotFile.decode(SnapshotFile.encode(snapshot)) { _ in engine.configuration }
+        #expect(decoded.inputPosition == 4_321)
+        #expect(decoded.inputSource == source)
+    }
+
     /// The state added in format 3 (stream credits and quotas, seed rotations and tickets, the
     /// window's clock and late count, drift detectors, free class slots, majority ids) goes
     /// through the file bit for bit, for each balance and seed rule.

@@ -71,7 +71,10 @@ public struct Daemon: Service {
             try await SocketThread.run(name: "smote-state") { try store.lock() }
         }
         defer { store?.unlock() }
-        let restored = try restoreState(&configuration, from: store)
+        // What input positions count in: a snapshot's position only means something to the
+        // same source.
+        let inputSource = natsInput.map { "nats \($0.name)" } ?? "zeromq"
+        let restored = try restoreState(&configuration, from: store, inputSource: inputSource)
         let curve = try CurveMaterial.load(input: configuration.input, output: configuration.output)
         let context: Context
         do { context = try Context(ioThreads: 1) } catch {
@@ -127,7 +130,7 @@ public struct Daemon: Service {
                                         output: settings.output, codec: settings.input.codec, engine: settings.engine,
                                         service: settings.service, store: store, sink: sink, context: context, handoff: handoff,
                                         metrics: metrics, logger: logger, stop: stop, acknowledgements: acknowledgements,
-                                        namespace: namespace, restored: restored, onReady: onEngineReady)
+                                        namespace: namespace, inputSource: inputSource, restored: restored, onReady: onEngineReady)
                                     try stage.run()
                                     outcome.record(clean: stage.finishedCleanly)
                                 }
@@ -219,7 +222,7 @@ public struct Daemon: Service {
     /// - Throws: ``ServiceError`` with code `state` for a snapshot that is damaged, foreign,
     ///   or made with other settings, unless `--discard-state` moves it aside.
     private func restoreState(
-        _ configuration: inout DaemonConfiguration, from store: (any SnapshotStore)?
+        _ configuration: inout DaemonConfiguration, from store: (any SnapshotStore)?, inputSource: String
     ) throws(ServiceError) -> RestoredState? {
         guard let store else { return nil }
         guard let bytes = try store.read() else {
@@ -235,6 +238,13 @@ public struct Daemon: Service {
                 }
             } catch {
                 throw ServiceError(.state, error.description)
+            }
+            // A JetStream input resumes after the snapshot's position: one counted on another
+            // source would resume at a wrong place, skipping or repeating input.
+            if inputSource != "zeromq", let saved = snapshot.inputSource, saved != inputSource {
+                throw ServiceError(
+                    .state,
+                    "the snapshot was written reading \(saved == "zeromq" ? "ZeroMQ" : saved), so its input position \(snapshot.inputPosition) is not a sequence of \(inputSource.dropFirst(5)); resuming there would skip or repeat input")
             }
             let engine: ResamplingEngine
             do throws(SnapshotError) {

@@ -50,6 +50,8 @@ final class EngineStage<Sink: EventSink> {
     private var sequences: SequenceTracker
     /// The last input position processed, which the next snapshot covers.
     private var position: UInt64
+    /// What ``position`` counts in (``DaemonSnapshot/inputSource``).
+    private let inputSource: String
     private var sampleCountdown = 0
     private var log: RejectionLog
 
@@ -74,9 +76,10 @@ final class EngineStage<Sink: EventSink> {
         output: OutputSettings, codec: Codec, engine template: EngineConfiguration, service: ServiceSettings,
         store: (any SnapshotStore)?, sink: Sink,
         context: Context, handoff: BatchHandoff, metrics: ServiceMetrics, logger: Logger, stop: StopSignal,
-        acknowledgements: AcknowledgementBoard, namespace: UInt64, restored: RestoredState?,
+        acknowledgements: AcknowledgementBoard, namespace: UInt64, inputSource: String, restored: RestoredState?,
         onReady: @escaping @Sendable (String) -> Void
     ) {
+        self.inputSource = inputSource
         self.output = output
         self.template = template
         self.service = service
@@ -174,10 +177,17 @@ final class EngineStage<Sink: EventSink> {
             acknowledgements.post(position)
             return
         }
-        guard let engine, unsavedChanges || final else { return }
+        guard unsavedChanges || final else { return }
         unsavedChanges = false
+        guard let engine else {
+            // Nothing accepted yet, only rejections: no state to save, and none to restore
+            // that the input so far would change.
+            acknowledgements.post(position)
+            return
+        }
         let snapshot = DaemonSnapshot(
-            engine: engine.snapshot(), syntheticSerial: syntheticSerial, sequences: sequences.entries, inputPosition: position)
+            engine: engine.snapshot(), syntheticSerial: syntheticSerial, sequences: sequences.entries, inputPosition: position,
+            inputSource: inputSource)
         do throws(ServiceError) {
             try store.write(SnapshotFile.encode(snapshot))
             metrics.snapshotsWritten.increment()
@@ -224,6 +234,8 @@ final class EngineStage<Sink: EventSink> {
     }
 
     private func process(_ batch: EventBatch) throws {
+        defer { position = max(position, batch.coveredThrough) }
+        guard batch.count > 0 else { return }
         if engine == nil {
             if let weights = template.featureWeights, weights.count != batch.dimension {
                 logger.critical("--feature-weights has \(weights.count) values but events have \(batch.dimension) features")

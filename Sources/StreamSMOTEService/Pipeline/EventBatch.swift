@@ -41,6 +41,10 @@ final class EventBatch: @unchecked Sendable {
     private(set) var categoryEnds: ContiguousArray<Int> = []
     /// Whether the raw payloads are kept.
     let keepsPayloads: Bool
+    /// The last input position this batch accounts for, rejected messages included (0: none):
+    /// what a snapshot taken after it covers, so a rejected message at the end of the input is
+    /// acknowledged too.
+    var coveredThrough: UInt64 = 0
 
     init(capacity: Int, keepsPayloads: Bool) {
         self.keepsPayloads = keepsPayloads
@@ -59,6 +63,7 @@ final class EventBatch: @unchecked Sendable {
     /// Empties the batch, keeping its storage.
     func removeAll() {
         count = 0
+        coveredThrough = 0
         ids.removeAll(keepingCapacity: true)
         labels.removeAll(keepingCapacity: true)
         timestamps.removeAll(keepingCapacity: true)

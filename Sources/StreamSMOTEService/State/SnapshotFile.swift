@@ -56,6 +56,9 @@ public struct SnapshotSummary: Sendable, Equatable, Codable {
     public var liveSynthetic: Int
     /// The last synthetic id's serial.
     public var syntheticSerial: UInt64
+    /// The input position it covers, and what that counts in (``DaemonSnapshot/inputSource``).
+    public var inputPosition: UInt64
+    public var inputSource: String?
 }
 
 /// What the daemon saves: the engine's state plus the service's own counters that must
@@ -70,18 +73,25 @@ public struct DaemonSnapshot: Sendable, Equatable {
     /// The input position the state covers: the last one processed (a JetStream stream
     /// sequence; 0 for a source without positions). Processing resumes after it.
     public var inputPosition: UInt64
+    /// What ``inputPosition`` counts in: `nats STREAM` for a JetStream input (a sequence of
+    /// that stream), `zeromq` for a count of this run's messages; `nil` in snapshots written
+    /// before it was recorded.
+    public var inputSource: String?
 
     public init(
-        engine: EngineSnapshot, syntheticSerial: UInt64, sequences: [(topic: [UInt8], seq: UInt64)], inputPosition: UInt64 = 0
+        engine: EngineSnapshot, syntheticSerial: UInt64, sequences: [(topic: [UInt8], seq: UInt64)], inputPosition: UInt64 = 0,
+        inputSource: String? = nil
     ) {
         self.engine = engine
         self.syntheticSerial = syntheticSerial
         self.sequences = sequences
         self.inputPosition = inputPosition
+        self.inputSource = inputSource
     }
 
     public static func == (lhs: DaemonSnapshot, rhs: DaemonSnapshot) -> Bool {
         lhs.engine == rhs.engine && lhs.syntheticSerial == rhs.syntheticSerial && lhs.inputPosition == rhs.inputPosition
+            && lhs.inputSource == rhs.inputSource
             && lhs.sequences.map(\.topic) == rhs.sequences.map(\.topic)
             && lhs.sequences.map(\.seq) == rhs.sequences.map(\.seq)
     }
@@ -191,6 +201,9 @@ public enum SnapshotFile {
         }
         payload.write(engine.drifts.map { UInt64($0) })
         payload.write(engine.windowedEvents)
+        // Still version 3: what the input position counts in, last and optional (a snapshot
+        // without it is read as one whose source is unknown).
+        if let source = snapshot.inputSource { payload.write(source) }
         var file = BinaryWriter()
         for byte in magic { file.write(byte) }
         file.write(version)
@@ -227,7 +240,7 @@ public enum SnapshotFile {
         return SnapshotSummary(
             settings: saved, dimension: engine.configuration.dimension, window: engine.entryClasses.count,
             classes: classes, reservoirs: reservoirs, liveSynthetic: engine.entryCredits.reduce(0) { $0 + Int($1) } + engine.creditCounts.reduce(0) { $0 + Int($1) },
-            syntheticSerial: snapshot.syntheticSerial)
+            syntheticSerial: snapshot.syntheticSerial, inputPosition: snapshot.inputPosition, inputSource: snapshot.inputSource)
     }
 
     static func decode(
@@ -322,6 +335,7 @@ public enum SnapshotFile {
         let drifts = try reader.readArray(of: UInt64.self)
         guard drifts.allSatisfy({ $0 < UInt64(Int.max) }) else { throw .invalid("drift count out of range") }
         let windowedEvents = try reader.read(UInt64.self)
+        let inputSource = reader.remaining > 0 ? try reader.readString() : nil
         guard reader.remaining == 0 else { throw .invalid("\(reader.remaining) bytes after the end") }
         guard emitted.allSatisfy({ $0 < UInt64(Int.max) }) else { throw .invalid("counter out of range") }
         let random = EngineRandomState(
@@ -355,7 +369,9 @@ public enum SnapshotFile {
         withCategories.reservoirPenalties = penalties
         withCategories.reservoirStatistics = statistics
         return (
-            DaemonSnapshot(engine: withCategories, syntheticSerial: syntheticSerial, sequences: sequences, inputPosition: inputPosition),
+            DaemonSnapshot(
+                engine: withCategories, syntheticSerial: syntheticSerial, sequences: sequences, inputPosition: inputPosition,
+                inputSource: inputSource),
             saved)
     }
 

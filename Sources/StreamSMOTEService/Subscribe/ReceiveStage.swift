@@ -103,7 +103,8 @@ final class ReceiveStage<Source: EventSource> {
                 free.append(index)
                 break
             }
-            if batch.count > 0 {
+            // A batch of rejected messages only still moves a replaying source's position.
+            if batch.count > 0 || source.replays && batch.coveredThrough > 0 {
                 guard try BatchHandoff.send(index, over: link) else {
                     // Only a stopped engine thread refuses a batch; its error ends the daemon.
                     logger.error("the engine thread is gone; input stops")
@@ -152,6 +153,7 @@ final class ReceiveStage<Source: EventSource> {
             position = lastPosition &+ 1
         }
         lastPosition = position
+        batch.coveredThrough = position
         guard message.frameCount == 2 else {
             reject(message, EventRejection(.malformed, "expected 2 frames (topic, payload), got \(message.frameCount)"), arrival, position)
             return
