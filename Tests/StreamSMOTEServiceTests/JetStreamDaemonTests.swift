@@ -252,6 +252,7 @@ extension JetStreamDaemonTests {
     @Test("bad nats:// options stop the daemon at start with a message naming them", arguments: [
         ("nats://127.0.0.1:1/IN", "tcp://127.0.0.1:*", "needs consumer=NAME"),
         ("nats://127.0.0.1:1/IN?consumer=a&fliter=tx.>", "tcp://127.0.0.1:*", "unknown option fliter"),
+        ("nats://127.0.0.1:1/IN?consumer=a&ack_wait=0", "tcp://127.0.0.1:*", "ack_wait=0 must be whole seconds from 1 to 86400"),
         ("nats://127.0.0.1:1/IN?consumer=a", "nats://127.0.0.1:1/OUT?prefix=out&replicas=7", "replicas=7 must be 1 to 5"),
         ("nats://127.0.0.1:1/IN?consumer=a", "nats://127.0.0.1:1/OUT?prefix=a.*", "is not a subject prefix"),
     ])
@@ -439,5 +440,51 @@ extension JetStreamDaemonTests {
         try await harness.stop()
         let kept = try FileManager.default.contentsOfDirectory(atPath: state)
         #expect(kept.contains { $0 != SnapshotFile.fileName && $0.hasPrefix(SnapshotFile.fileName) }, "the old snapshot is moved aside: \(kept)")
+    }
+}
+
+extension JetStreamDaemonTests {
+    /// An ack wait shorter than the snapshot interval makes JetStream deliver input again
+    /// before the snapshot that acknowledges it: the daemon must skip and count each one.
+    @Test("ack_wait below the snapshot interval: redeliveries are skipped and counted, the output is an undisturbed run's")
+    func redeliveriesSkippedAndCounted() async throws {
+        let payloads = feedPayloads(400, seed: 29)
+        let undisturbed = try await {
+            let server = try await NATSServer.start()
+            defer { server.shutdown() }
+            return try await Self.jetStreamToJetStream(server, payloads)
+        }()
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let url = server.url
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("streamsmote-redeliver-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try await JetStreamFixture.blocking {
+            let jetStream = try JetStreamFixture.connect(url)
+            try JetStreamFixture.createStream(jetStream, "IN", subjects: ["tx.>"])
+            try JetStreamFixture.publish(jetStream, payloads.map { ("tx.in", $0) }, idPrefix: "in")
+        }
+        let harness = try await DaemonHarness({ settings in
+            jetStreamDaemonSettings(&settings)
+            settings.output.publish = "\(url)/OUT?prefix=out"
+            settings.service.state = state
+            settings.service.snapshotInterval = 4
+        }, input: "\(url)/IN?consumer=d&ack_wait=1")
+        let info = try await JetStreamFixture.blocking { () throws -> ConsumerInfo in
+            let jetStream = try JetStreamFixture.connect(url)
+            try JetStreamFixture.awaitAcknowledged(jetStream, stream: "IN", consumer: "d", timeout: .seconds(60))
+            return try jetStream.consumerInfo(stream: "IN", name: "d")
+        }
+        var exposition = ""
+        for _ in 0..<50 {
+            exposition = try httpGet(harness.metrics!, "/metrics")
+            if (metricValue(exposition, "streamsmote_input_redeliveries_total") ?? 0) > 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await harness.stop()
+        #expect(info.configuration.ackWait == .seconds(1))
+        #expect((metricValue(exposition, "streamsmote_input_redeliveries_total") ?? 0) > 0, "each redelivery is counted")
+        let output = try await JetStreamFixture.blocking { try JetStreamFixture.read(try JetStreamFixture.connect(url), "OUT") }
+        #expect(output == undisturbed, "redeliveries change nothing in the output")
     }
 }

@@ -97,7 +97,7 @@ final class JetStreamSource: EventSource {
     ///   - resumeAfter: the position the restored snapshot covers, or `nil` without one.
     /// - Throws: ``ServiceError`` (`invalidConfiguration`) for a missing or unknown option.
     init(endpoint: NATSEndpoint, settings: InputSettings, snapshotInterval: Double, resumeAfter: UInt64?, logger: Logger) throws(ServiceError) {
-        try endpoint.rejectUnknownOptions(allowed: ["consumer", "filter", "max_ack_pending"], role: "--sub")
+        try endpoint.rejectUnknownOptions(allowed: ["consumer", "filter", "max_ack_pending", "ack_wait"], role: "--sub")
         guard let consumer = endpoint.option("consumer"), !consumer.isEmpty,
               consumer.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ".") && $0 != UInt8(ascii: "*") && $0 != UInt8(ascii: ">") }) else {
             throw ServiceError(
@@ -115,12 +115,22 @@ final class JetStreamSource: EventSource {
             }
             maxAckPending = value
         }
+        var ackWait = Self.ackWait(snapshotInterval: snapshotInterval)
+        if let text = endpoint.option("ack_wait") {
+            guard let seconds = Int(text), seconds >= 1, seconds <= 86_400 else {
+                throw ServiceError(.invalidConfiguration, "--sub nats://…/\(endpoint.name): ack_wait=\(text) must be whole seconds from 1 to 86400")
+            }
+            ackWait = .seconds(seconds)
+            if Double(seconds) < 2 * snapshotInterval {
+                logger.warning("ack_wait=\(seconds) is under twice the snapshot interval (\(snapshotInterval) s): input will be delivered again before the snapshot that acknowledges it (skipped and counted in streamsmote_input_redeliveries_total)")
+            }
+        }
+        self.ackWait = ackWait
         self.endpoint = endpoint
         consumerName = consumer
         self.filter = filter
         topics = settings.topics.map { Array($0.utf8) }
         self.resumeAfter = resumeAfter
-        ackWait = Self.ackWait(snapshotInterval: snapshotInterval)
         self.maxAckPending = maxAckPending
         self.logger = logger
     }
