@@ -192,6 +192,68 @@ struct EventTimeTests {
         lone.checkInvariants()
     }
 
+    /// Found by fuzz-engine (`Fuzz/corpus/engine/regression-expired-front.bin`): the event
+    /// that makes the watermark finite (the 15th admitted) was judged against the watermark
+    /// before it, −∞, so it entered even when the median it completed put it beyond the
+    /// window's span. With `--max-window-events 4`, 10 events 10⁶ s ahead and 4 at 500 s, an
+    /// event at 0 s set the watermark to 1 000 500 s; the cap evicted the front, the rest had
+    /// expired, and the event, stamped 0 s, became the window's expired front. Without the cap
+    /// it entered expired behind the front. It is late now, judged against the watermark it
+    /// would make, and the engine is left as it was.
+    @Test(arguments: [4, nil] as [Int?])
+    func theEventThatMakesTheWatermarkFiniteIsJudgedAgainstIt(maxWindowEvents: Int?) throws {
+        var configuration = Self.configuration(seconds: 2, lateness: 60)
+        if let maxWindowEvents { configuration.maxWindowEvents = maxWindowEvents }
+        var engine = ResamplingEngine(configuration: configuration)
+        var random = TestRandom(17)
+        var batch = SyntheticBatch(dimension: 3)
+        let times = [Double](repeating: 1_000_500, count: 10) + [500, 500.25, 500.5, 500.75]
+        for (n, time) in times.enumerated() {
+            let outcome = try engine.ingest(
+                id: "e\(n)", label: "ok", timestamp: time, features: [random.unit(), random.unit(), random.unit()],
+                into: &batch)
+            #expect(outcome.disposition == .windowed)
+        }
+        #expect(engine.window.watermark == -.infinity)
+        let before = engine.snapshot()
+        let outcome = try engine.ingest(
+            id: "old", label: "ok", timestamp: 0, features: [random.unit(), random.unit(), random.unit()], into: &batch)
+        let watermark = engine.window.watermark
+        let front = try #require(engine.window.allEntries.first)
+        // Before the fix: windowed, watermark 1 000 500, front stamped 0 (with the cap).
+        try #require(front.timestamp > watermark - 2, "expired front \(front.timestamp), watermark \(watermark)")
+        #expect(outcome.disposition == .late)
+        var expected = before
+        expected.lateEvents = 1
+        #expect(engine.snapshot() == expected)
+        #expect(!engine.window.allEntries.contains { $0.timestamp <= watermark - 2 && watermark > -.infinity })
+        engine.checkInvariants()
+        // The next on-time event makes the watermark finite; the window then holds no expired front.
+        let next = try engine.ingest(
+            id: "next", label: "ok", timestamp: 1_000_500, features: [random.unit(), random.unit(), random.unit()],
+            into: &batch)
+        #expect(next.disposition == .windowed)
+        #expect(engine.window.watermark == 1_000_500)
+        #expect(engine.window.allEntries.first!.timestamp > engine.window.watermark - 2)
+        engine.checkInvariants()
+    }
+
+    /// The watermark an event is judged by is the one `advance` then makes, bit for bit, for
+    /// streams with ties, signed zeros, far-future and far-past times.
+    @Test func theWatermarkAnEventWouldMakeIsTheOneItMakes() {
+        var random = TestRandom(29)
+        let palette: [Double] = [0, -0.0, 1, 1, 2, -5, 1e9, -1e9, 3.5]
+        for _ in 0..<50 {
+            var watermark = Watermark()
+            for _ in 0..<200 {
+                let time = random.int(3) == 0 ? palette[random.int(palette.count)] : Double(random.int(40)) / 4
+                let expected = watermark.value(advancedWith: time)
+                watermark.advance(with: time)
+                #expect(watermark.value.bitPattern == expected.bitPattern)
+            }
+        }
+    }
+
     /// The count window is unaffected: an event of any age enters.
     @Test func countWindowsHaveNoLateEvents() throws {
         var configuration = Self.configuration()

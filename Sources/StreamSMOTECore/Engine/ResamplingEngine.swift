@@ -158,8 +158,10 @@ public struct ResamplingEngine: Sendable {
     /// ``EngineConfiguration/generatesOnIngest`` is off, appends the synthetic samples the
     /// balance calls for to `batch` (which is not cleared first).
     ///
-    /// With a time window, an event older than the watermark by more than
-    /// ``EngineConfiguration/allowedLateness`` is late: nothing changes but ``lateEvents``
+    /// With a time window, an event older than the watermark (as the event would make it:
+    /// the one before it, but for the event that makes the watermark finite) by more than
+    /// ``EngineConfiguration/allowedLateness``, or by the window's span, is late: nothing
+    /// changes but ``lateEvents``
     /// (its label is not even registered). Otherwise the event advances the watermark and
     /// enters stamped with min(its time, watermark) (``Watermark``). What that means for
     /// hostile or broken clocks:
@@ -230,13 +232,18 @@ public struct ResamplingEngine: Sendable {
         }
         // A time window: late is older than the watermark minus the allowed lateness, or at
         // or beyond the window's span (an event that would enter already expired, when the
-        // lateness allowed is longer than the window). An admitted event's time never moves
-        // the watermark forward past it (a median), so no expired entry becomes the front.
+        // lateness allowed is longer than the window). The watermark is the one the event
+        // would make, so that the event that makes it finite, whose own time may lie far
+        // behind the median of the first 15, is judged too (for later events the verdict is
+        // the same as against the watermark before them). An admitted event's time never moves
+        // the watermark forward past it (a median), so it enters unexpired, and no expired
+        // entry becomes the front.
         var timeWindow = false
         var late = false
         if case .seconds(let span) = configuration.window {
             timeWindow = true
-            late = timestamp < window.watermark - configuration.allowedLateness || timestamp <= window.watermark - span
+            let watermark = window.clock.value(advancedWith: timestamp)
+            late = timestamp < watermark - configuration.allowedLateness || timestamp <= watermark - span
         }
         if late {
             lastClassIndex = -1

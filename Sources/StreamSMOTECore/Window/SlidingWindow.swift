@@ -76,6 +76,10 @@ public struct SlidingWindow: Sendable {
     /// it). When the watermark first becomes finite, the entries before it are capped too.
     /// - Complexity: O(``Watermark/span``).
     mutating func stamp(_ timestamp: Double) -> Double {
+        #if STREAMSMOTE_INTERNAL_CHECKS
+        let expected = clock.value(advancedWith: timestamp)
+        defer { precondition(watermark.bitPattern == expected.bitPattern, "the watermark differs from the one ingest judged by") }
+        #endif
         if clock.advance(with: timestamp) {
             for i in 0..<entries.count where entries[i].timestamp > watermark { entries[i].timestamp = watermark }
         }

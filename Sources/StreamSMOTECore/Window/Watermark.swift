@@ -50,6 +50,25 @@ public struct Watermark: Sendable, Hashable {
         return wasInfinite && value > -.infinity
     }
 
+    /// The value the watermark would have after ``advance(with:)`` took `timestamp` into
+    /// account, without taking it. An event is judged late against this value. Once the
+    /// watermark is finite that verdict is the same as against ``value`` (a median cannot move
+    /// forward past the time that moved it, so for an older event it stays put); the event
+    /// that makes it finite, though, may lie far behind the median it completes.
+    /// - Complexity: O(log ``span``).
+    public func value(advancedWith timestamp: Double) -> Double {
+        guard recent.count >= Self.span - 1 else { return value }
+        // The median of `sorted`, less one copy of the time that would leave, plus `timestamp`.
+        let k = Self.span / 2
+        let leavingIndex = recent.count == Self.span ? lowerBound(recent[0]) : sorted.count
+        /// The i-th smallest of `sorted` without its element at `leavingIndex`.
+        func remaining(_ i: Int) -> Double { sorted[i < leavingIndex ? i : i + 1] }
+        var position = lowerBound(timestamp)
+        if leavingIndex < position { position -= 1 }
+        let median = k < position ? remaining(k) : k == position ? timestamp : remaining(k - 1)
+        return median > value ? median : value  // as `advance` does (a tie keeps `value`, bit for bit)
+    }
+
     private func lowerBound(_ x: Double) -> Int {
         var low = 0, high = sorted.count
         while low < high {
