@@ -234,10 +234,10 @@ public struct ResamplingEngine: Sendable {
         // or beyond the window's span (an event that would enter already expired, when the
         // lateness allowed is longer than the window). The watermark is the one the event
         // would make, so that the event that makes it finite, whose own time may lie far
-        // behind the median of the first 15, is judged too (for later events the verdict is
-        // the same as against the watermark before them). An admitted event's time never moves
-        // the watermark forward past it (a median), so it enters unexpired, and no expired
-        // entry becomes the front.
+        // behind the median of the first 15, is judged too (for later events it is the
+        // watermark before them unless this event's arrival moves the median forward). An
+        // admitted event is stamped against that same value, so it never enters expired, and
+        // no expired entry becomes the front.
         var timeWindow = false
         var late = false
         if case .seconds(let span) = configuration.window {

@@ -51,10 +51,10 @@ public struct Watermark: Sendable, Hashable {
     }
 
     /// The value the watermark would have after ``advance(with:)`` took `timestamp` into
-    /// account, without taking it. An event is judged late against this value. Once the
-    /// watermark is finite that verdict is the same as against ``value`` (a median cannot move
-    /// forward past the time that moved it, so for an older event it stays put); the event
-    /// that makes it finite, though, may lie far behind the median it completes.
+    /// account, without taking it. An event is judged late against this value, the one it is
+    /// stamped against. Once the watermark is finite this is ``value`` unless the event's
+    /// arrival moves the median forward (an event below the median cannot); the event that
+    /// makes it finite, though, may lie far behind the median it completes.
     /// - Complexity: O(log ``span``).
     public func value(advancedWith timestamp: Double) -> Double {
         guard recent.count >= Self.span - 1 else { return value }
