@@ -1,5 +1,5 @@
 import StreamSMOTECore
-import StreamSMOTEService
+@testable import StreamSMOTEService
 import Testing
 
 @Suite("Snapshot file format")
@@ -54,6 +54,29 @@ struct SnapshotFileTests {
         let decoded = try SnapshotFile.decode(SnapshotFile.encode(snapshot)) { _ in engine.configuration }
         #expect(decoded.inputPosition == 4_321)
         #expect(decoded.inputSource == source)
+    }
+
+    /// A format-3 file (written before the input source was recorded) is still read, with
+    /// the source unknown; an older binary refuses a format-4 file by its version.
+    @Test("a format-3 snapshot still reads, its input source unknown")
+    func formatThreeStillReads() throws {
+        let engine = try Self.engine(variant: .smote)
+        let snapshot = DaemonSnapshot(engine: engine.snapshot(), syntheticSerial: 9, sequences: [], inputPosition: 77)
+        let bytes = SnapshotFile.encode(snapshot)
+        let header = 8 + 4 + 8
+        // Format 3's payload is format 4's without the trailing source ("": a 4-byte length).
+        let payload = Array(bytes[header..<(bytes.count - 8)].dropLast(4))
+        var old = Array("SSMTSNAP".utf8)
+        withUnsafeBytes(of: UInt32(3).littleEndian) { old.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt64(payload.count).littleEndian) { old.append(contentsOf: $0) }
+        old += payload
+        withUnsafeBytes(of: FNV1a.hash(payload).littleEndian) { old.append(contentsOf: $0) }
+        let decoded = try SnapshotFile.decode(old) { _ in engine.configuration }
+        #expect(decoded == snapshot)
+        #expect(decoded.inputSource == nil && decoded.inputPosition == 77)
+        var future = bytes
+        future[8] = 5
+        #expect(throws: SnapshotFileError.version(5)) { _ = try SnapshotFile.decode(future) { _ in engine.configuration } }
     }
 
     /// The state added in format 3 (stream credits and quotas, seed rotations and tickets, the

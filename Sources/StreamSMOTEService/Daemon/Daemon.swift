@@ -246,6 +246,9 @@ public struct Daemon: Service {
                     .state,
                     "the snapshot was written reading \(saved == "zeromq" ? "ZeroMQ" : saved), so its input position \(snapshot.inputPosition) is not a sequence of \(inputSource.dropFirst(5)); resuming there would skip or repeat input")
             }
+            if inputSource != "zeromq", snapshot.inputSource == nil, snapshot.inputPosition > 0 {
+                logger.warning("the snapshot does not say what its input position counts in (written before that was recorded): resuming \(inputSource) after sequence \(snapshot.inputPosition)")
+            }
             let engine: ResamplingEngine
             do throws(SnapshotError) {
                 engine = try ResamplingEngine(restoring: snapshot.engine)

@@ -24,7 +24,7 @@ public enum SnapshotFileError: Error, Sendable, Equatable, CustomStringConvertib
     public var description: String {
         switch self {
         case .foreign: "not a StreamSMOTE snapshot"
-        case .version(let v): "snapshot format version \(v) is not supported (this build reads \(SnapshotFile.version))"
+        case .version(let v): "snapshot format version \(v) is not supported (this build reads \(SnapshotFile.oldestReadable) to \(SnapshotFile.version))"
         case .truncated: "the snapshot is truncated"
         case .checksum: "the snapshot's checksum does not match (damaged file)"
         case .settings(let saved, let current):
@@ -106,7 +106,9 @@ public struct DaemonSnapshot: Sendable, Equatable {
 /// description, which a restore compares with the current settings.
 public enum SnapshotFile {
     /// The format version written.
-    public static let version: UInt32 = 3
+    public static let version: UInt32 = 4
+    /// The oldest format version read (3: the same, without the input source).
+    public static let oldestReadable: UInt32 = 3
     static let magic = Array("SSMTSNAP".utf8)
     /// The file name inside the state directory.
     public static let fileName = "snapshot.bin"
@@ -201,9 +203,8 @@ public enum SnapshotFile {
         }
         payload.write(engine.drifts.map { UInt64($0) })
         payload.write(engine.windowedEvents)
-        // Still version 3: what the input position counts in, last and optional (a snapshot
-        // without it is read as one whose source is unknown).
-        if let source = snapshot.inputSource { payload.write(source) }
+        // Version 4: what the input position counts in ("" when unknown).
+        payload.write(snapshot.inputSource ?? "")
         var file = BinaryWriter()
         for byte in magic { file.write(byte) }
         file.write(version)
@@ -250,7 +251,7 @@ public enum SnapshotFile {
         guard bytes.count >= magic.count + 12, Array(bytes.prefix(magic.count)) == magic else { throw .foreign }
         for _ in magic { _ = try header.read(UInt8.self) }
         let fileVersion = try header.read(UInt32.self)
-        guard fileVersion == version else { throw .version(fileVersion) }
+        guard (oldestReadable...version).contains(fileVersion) else { throw .version(fileVersion) }
         let length = try header.read(UInt64.self)
         guard UInt64(header.remaining) >= 8, length == UInt64(header.remaining - 8) else { throw .truncated }
         let payloadBytes = Array(bytes[header.offset..<(bytes.count - 8)])
@@ -335,7 +336,8 @@ public enum SnapshotFile {
         let drifts = try reader.readArray(of: UInt64.self)
         guard drifts.allSatisfy({ $0 < UInt64(Int.max) }) else { throw .invalid("drift count out of range") }
         let windowedEvents = try reader.read(UInt64.self)
-        let inputSource = reader.remaining > 0 ? try reader.readString() : nil
+        let source = fileVersion >= 4 ? try reader.readString() : ""
+        let inputSource = source.isEmpty ? nil : source
         guard reader.remaining == 0 else { throw .invalid("\(reader.remaining) bytes after the end") }
         guard emitted.allSatisfy({ $0 < UInt64(Int.max) }) else { throw .invalid("counter out of range") }
         let random = EngineRandomState(

@@ -79,7 +79,9 @@ final class JetStreamSource: EventSource {
     private var filteredTail: (sequence: UInt64, handle: AckHandle)?
     private var lastFetchWarning: UInt64 = 0
     private var tallies = SourceTallies()
-    /// The highest consumer delivery sequence seen on the current subscription (0: none yet).
+    /// The highest consumer delivery sequence seen: the consumer's delivered count when it
+    /// was found or created (0 for a new one), so a first answer that never arrives is
+    /// noticed too.
     private var lastConsumerSequence: UInt64 = 0
 
     let replays = true
@@ -152,9 +154,8 @@ final class JetStreamSource: EventSource {
                     "input stream \(stream) uses interest retention: re-creating its consumer at a restart could drop messages; use limits (or work-queue) retention")
             }
             lock = try ConsumerLock(jetStream: jetStream, stream: stream, consumer: consumerName, replicas: info.configuration.replicas, logger: logger)
-            floor = try positionConsumer(jetStream, stream: stream)
+            (floor, lastConsumerSequence) = try positionConsumer(jetStream, stream: stream)
             subscription = try NATSCall.retrying { () throws(NATSError) in try jetStream.pullSubscribe(stream: stream, consumer: consumerName) }
-            lastConsumerSequence = 0
         } catch let error as ServiceError {
             throw error
         } catch let error as NATSError where error.status == .notFound {
@@ -167,8 +168,9 @@ final class JetStreamSource: EventSource {
     /// Makes the consumer deliver from the sequence after the snapshot's (or, without a
     /// snapshot, after its acknowledgement floor), creating or re-creating it as needed.
     ///
-    /// - Returns: the position it delivers after (its acknowledgement floor).
-    private func positionConsumer(_ jetStream: JetStream, stream: String) throws(ServiceError) -> UInt64 {
+    /// - Returns: the position it delivers after (its acknowledgement floor), and the
+    /// delivery sequence it has reached.
+    private func positionConsumer(_ jetStream: JetStream, stream: String) throws(ServiceError) -> (floor: UInt64, delivered: UInt64) {
         let existing: ConsumerInfo?
         do throws(NATSError) {
             existing = try NATSCall.retrying { () throws(NATSError) -> ConsumerInfo? in
@@ -202,7 +204,7 @@ final class JetStreamSource: EventSource {
                 logger.info("input consumer continues", metadata: [
                     "input.stream": .string(stream), "input.consumer": .string(consumerName), "input.start": .stringConvertible(start),
                 ])
-                return start - 1
+                return (start - 1, existing.delivered.consumerSequence)
             }
         }
         try createConsumer(jetStream, stream: stream, start: start, replacing: existing != nil)
@@ -212,12 +214,14 @@ final class JetStreamSource: EventSource {
             "input.ackwait.seconds": .stringConvertible(ackWait.components.seconds),
             "input.maxackpending": .stringConvertible(maxAckPending),
         ])
-        return start - 1
+        return (start - 1, 0)
     }
 
     /// Creates the consumer delivering from stream sequence `start`, deleting the one there
-    /// first when `replacing`.
-    private func createConsumer(_ jetStream: JetStream, stream: String, start: UInt64, replacing: Bool) throws(ServiceError) {
+    /// first when `replacing`, retrying each call for up to `patience` nanoseconds.
+    private func createConsumer(
+        _ jetStream: JetStream, stream: String, start: UInt64, replacing: Bool, patience: UInt64 = NATSCall.patience
+    ) throws(ServiceError) {
         var configuration = ConsumerConfiguration(durableName: consumerName)
         configuration.description = "streamsmote input"
         configuration.ackPolicy = .all
@@ -227,18 +231,26 @@ final class JetStreamSource: EventSource {
         configuration.filterSubject = filter
         do throws(NATSError) {
             if replacing {
-                try NATSCall.retrying { () throws(NATSError) in
+                try NATSCall.retrying(patience: patience) { () throws(NATSError) in
                     do throws(NATSError) { try jetStream.deleteConsumer(stream: stream, name: consumerName) } catch where error.status == .notFound {}
                 }
             }
-            _ = try NATSCall.retrying { () throws(NATSError) in try jetStream.addConsumer(stream: stream, configuration) }
+            _ = try NATSCall.retrying(patience: patience) { () throws(NATSError) in try jetStream.addConsumer(stream: stream, configuration) }
         } catch {
             throw ServiceError(.socket, "cannot create consumer \(consumerName) of stream \(stream) at sequence \(start)", cause: error)
         }
     }
 
+    /// How long one attempt to re-create the consumer retries each call: short, so that the
+    /// receive loop in between refreshes the consumer's lease and sees a stop request.
+    static let restartPatience: UInt64 = 2_000_000_000
+
     /// Re-creates the consumer after a gap in its deliveries, at the position acknowledged
     /// last; `false` (logged) when the cluster cannot do it yet.
+    ///
+    /// Between the delete and the add no consumer exists; a daemon that stopped there would
+    /// start the next time from its snapshot, or without `--state` from the stream's start,
+    /// so ``close()`` makes one more attempt.
     private func restartConsumer() -> Bool {
         guard let jetStream else { return false }
         subscription = nil
@@ -250,8 +262,10 @@ final class JetStreamSource: EventSource {
         filteredTail = nil
         lastConsumerSequence = 0
         do {
-            try createConsumer(jetStream, stream: endpoint.name, start: floor + 1, replacing: true)
-            subscription = try NATSCall.retrying { () throws(NATSError) in try jetStream.pullSubscribe(stream: endpoint.name, consumer: consumerName) }
+            try createConsumer(jetStream, stream: endpoint.name, start: floor + 1, replacing: true, patience: Self.restartPatience)
+            subscription = try NATSCall.retrying(patience: Self.restartPatience) { () throws(NATSError) in
+                try jetStream.pullSubscribe(stream: endpoint.name, consumer: consumerName)
+            }
         } catch {
             logger.warning("re-creating input consumer \(consumerName) failed; retrying: \(error)")
             return false
@@ -265,14 +279,15 @@ final class JetStreamSource: EventSource {
     }
 
     func receive(limit: Int, _ body: (borrowing InboundMessage) -> Void) throws(ServiceError) -> (count: Int, drained: Bool)? {
-        let now = Clock.monotonicNanoseconds()
         if restartPending {
-            try lock?.refreshIfDue(now: now)
+            // Still this consumer's reader before touching it.
+            try lock?.refreshIfDue(now: Clock.monotonicNanoseconds())
             guard restartConsumer() else {
                 usleep(250_000)
                 return (0, true)
             }
         }
+        let now = Clock.monotonicNanoseconds()
         guard let subscription else { return nil }
         try lock?.refreshIfDue(now: now)
         let batch: MessageBatch
@@ -299,7 +314,7 @@ final class JetStreamSource: EventSource {
             // sequence: a jump means deliveries that never arrived (a pull answer lost with a
             // node), which AckAll on later input would settle. Nothing from here on is handed
             // on; the consumer is re-created at the acknowledged position.
-            if lastConsumerSequence != 0 && metadata.consumerSequence > lastConsumerSequence &+ 1 {
+            if metadata.consumerSequence > lastConsumerSequence &+ 1 {
                 let missing = metadata.consumerSequence - lastConsumerSequence - 1
                 tallies.recoveredGaps += 1
                 logger.warning("input deliveries lost in transit (a pull answer lost with a node?): reading again from the last acknowledged position", metadata: [
@@ -314,6 +329,7 @@ final class JetStreamSource: EventSource {
             last = (sequence, message)
             // Handed on before the consumer was re-created: only its handle is wanted.
             if sequence <= rereadThrough {
+                if metadata.deliveryCount > 1 { tallies.redeliveries += 1 }
                 lastFiltered = false
                 continue
             }
@@ -405,6 +421,11 @@ final class JetStreamSource: EventSource {
     }
 
     func close() {
+        // A consumer deleted at a gap and not yet created again: one more try, or the next
+        // start without --state would read the stream from its beginning.
+        if restartPending, jetStream != nil, !restartConsumer() {
+            logger.error("input consumer \(consumerName) could not be re-created before stopping; the next start resumes from the snapshot, or without --state from the start of the stream")
+        }
         subscription = nil
         lock?.release()
         lock = nil
