@@ -35,6 +35,8 @@ final class ConsumerLock {
     private var revision: UInt64
     private var lastWrite: UInt64
     private var released = false
+    /// Another daemon took the lease over: this one must not touch the consumer any more.
+    private(set) var lost = false
 
     /// Takes the lease of `consumer` on `stream`, creating the bucket (with the stream's
     /// replicas) if needed.
@@ -125,6 +127,7 @@ final class ConsumerLock {
                 revision = created
                 lastWrite = now
             } else {
+                lost = true
                 throw ServiceError(.socket, "another daemon took over \(description) while this one could not refresh its lease; stopping")
             }
         } catch {

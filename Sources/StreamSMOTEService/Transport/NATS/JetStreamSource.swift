@@ -422,8 +422,10 @@ final class JetStreamSource: EventSource {
 
     func close() {
         // A consumer deleted at a gap and not yet created again: one more try, or the next
-        // start without --state would read the stream from its beginning.
-        if restartPending, jetStream != nil, !restartConsumer() {
+        // start without --state would read the stream from its beginning. Not when another
+        // daemon holds the consumer now: it is that daemon's to position.
+        if restartPending, jetStream != nil, let lock, !lock.lost, (try? lock.refreshIfDue(now: Clock.monotonicNanoseconds())) != nil,
+           !restartConsumer() {
             logger.error("input consumer \(consumerName) could not be re-created before stopping; the next start resumes from the snapshot, or without --state from the start of the stream")
         }
         subscription = nil
