@@ -34,6 +34,14 @@ struct JetStreamDaemonTests {
         return try await JetStreamFixture.blocking { try JetStreamFixture.read(try JetStreamFixture.connect(url), "OUT") }
     }
 
+    /// The output of an undisturbed daemon on `payloads`, on a server of its own: what a
+    /// disturbed run must equal.
+    static func undisturbedOutput(_ payloads: [[UInt8]]) async throws -> [StoredMessage] {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        return try await jetStreamToJetStream(server, payloads)
+    }
+
     @Test("JetStream in, JetStream out: every event once, in order, r-<seq> and s-<seq>-<i> ids, P.real/P.synthetic subjects, payloads as received")
     func jetStreamInAndOut() async throws {
         let server = try await NATSServer.start()
@@ -311,11 +319,7 @@ extension JetStreamDaemonTests {
           arguments: [false, true])
     func lostPullAnswerIsReadAgain(withState: Bool) async throws {
         let payloads = feedPayloads(2_000, seed: 21)
-        let undisturbed = try await {
-            let server = try await NATSServer.start()
-            defer { server.shutdown() }
-            return try await Self.jetStreamToJetStream(server, payloads)
-        }()
+        let undisturbed = try await Self.undisturbedOutput(payloads)
         let server = try await NATSServer.start()
         defer { server.shutdown() }
         let url = server.url
@@ -449,11 +453,7 @@ extension JetStreamDaemonTests {
     @Test("ack_wait below the snapshot interval: redeliveries are skipped and counted, the output is an undisturbed run's")
     func redeliveriesSkippedAndCounted() async throws {
         let payloads = feedPayloads(400, seed: 29)
-        let undisturbed = try await {
-            let server = try await NATSServer.start()
-            defer { server.shutdown() }
-            return try await Self.jetStreamToJetStream(server, payloads)
-        }()
+        let undisturbed = try await Self.undisturbedOutput(payloads)
         let server = try await NATSServer.start()
         defer { server.shutdown() }
         let url = server.url

@@ -189,13 +189,6 @@ final class JetStreamSource: EventSource {
                 "consumer \(consumerName) of stream \(stream) filters \(existing.configuration.filterSubject ?? "nothing") but --sub asks for \(filter ?? "no filter"): a consumer's filter is its partition; use another consumer name, or delete this one")
         }
         let start = (resumeAfter ?? existing?.ackFloor.streamSequence ?? 0) + 1
-        var configuration = ConsumerConfiguration(durableName: consumerName)
-        configuration.description = "streamsmote input"
-        configuration.ackPolicy = .all
-        configuration.deliverPolicy = start <= 1 ? .all : .startSequence(start)
-        configuration.ackWait = ackWait
-        configuration.maxAckPending = maxAckPending
-        configuration.filterSubject = filter
         if let existing {
             let current = existing.configuration
             let settled = existing.ackPendingCount == 0 && existing.ackFloor.streamSequence == start - 1
