@@ -17,6 +17,9 @@ public final class Connection: @unchecked Sendable {
     public let options: Options
     private let callbacks: ConnectionCallbacks
     private let closure: UnsafeMutableRawPointer
+    /// Subscriptions released while this connection was open, freed once its reader is past
+    /// them (see ``RetiredSubscriptions``).
+    let retired = RetiredSubscriptions()
 
     /// Connects to one of `options.servers`, blocking until a server accepts (or, with
     /// ``Options/retryOnFailedConnect``, until the attempts run out).
@@ -55,6 +58,9 @@ public final class Connection: @unchecked Sendable {
     }
 
     deinit {
+        // Closing joins the reader thread: nothing reads for the retired subscriptions after.
+        natsConnection_Close(handle)
+        freeRetiredOnceClosed()
         natsConnection_Destroy(handle)
         connectionCallbacks.unregister(closure)
     }
@@ -127,10 +133,22 @@ public final class Connection: @unchecked Sendable {
     }
 
     /// Waits until the server has received everything published so far.
+    ///
+    /// It also frees the subscriptions released before it was called: the round trip proves
+    /// that libnats's reader is past any message it was handing them.
     public func flush(timeout: Duration = .seconds(5)) throws(NATSError) {
+        let released = retired.takeAll()
         let status = natsConnection_FlushTimeout(handle, timeout.natsMilliseconds)
-        if status != NATS_OK { throw NATSError.last(status, "natsConnection_FlushTimeout") }
+        if status != NATS_OK {
+            retired.putBack(released)
+            throw NATSError.last(status, "natsConnection_FlushTimeout")
+        }
+        retired.free(released)
     }
+
+    /// Subscriptions released while the connection was open and not yet freed (they are
+    /// freed by the next successful ``flush(timeout:)``, or when the connection closes).
+    public var retiredSubscriptionCount: Int { retired.count }
 
     // MARK: Closing
 
@@ -142,6 +160,16 @@ public final class Connection: @unchecked Sendable {
     /// ``JetStream/waitForPublishAcks(timeout:)`` first.
     public func close() {
         natsConnection_Close(handle)
+        freeRetiredOnceClosed()
+    }
+
+    /// Frees the retired subscriptions once libnats reports the connection closed: it does so
+    /// after joining the reader thread. (`natsConnection_Close` itself returns at once when
+    /// another thread is already closing the connection, reader not yet joined.) If that
+    /// report does not come in time they stay retired, and `deinit` tries again.
+    private func freeRetiredOnceClosed() {
+        guard retired.count > 0, callbacks.closed.wait(timeout: .seconds(5)) else { return }
+        retired.free(retired.takeAll())
     }
 
     /// Drains the connection: subscriptions stop taking new messages and finish those already
@@ -160,7 +188,9 @@ public final class Connection: @unchecked Sendable {
             throw NATSError.last(status, "natsConnection_DrainTimeout")
         }
         // libnats closes the connection itself when the drain times out; allow it a moment.
-        return callbacks.closed.wait(timeout: timeout + .seconds(1))
+        guard callbacks.closed.wait(timeout: timeout + .seconds(1)) else { return false }
+        retired.free(retired.takeAll())
+        return true
     }
 
     /// Waits until the connection has closed (after ``drain(timeout:)``, ``close()`` or the

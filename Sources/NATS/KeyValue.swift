@@ -181,6 +181,10 @@ public final class KeyValue: @unchecked Sendable {
     }
 
     /// The keys that have a value now, in no particular order.
+    ///
+    /// libnats lists them through a watcher it creates and frees itself, exposed to the 3.4
+    /// race described at ``RetiredSubscriptions`` if the watcher is freed while messages for
+    /// it still arrive; the daemon does not call this.
     public func keys(timeout: Duration = .seconds(5)) throws(NATSError) -> [String] {
         var options = kvWatchOptions()
         kvWatchOptions_Init(&options)

@@ -6,8 +6,10 @@ import CNATS
 /// One fetch at a time: libnats refuses concurrent fetches on one subscription, so this
 /// type is not `Sendable`; create it on the thread that fetches. Acknowledging goes through
 /// ``JetStream/acknowledge(_:_:)`` with an ``AckHandle`` and may happen on any thread.
-/// Releasing the subscription removes the client's interest; the durable consumer and its
-/// progress stay on the server.
+/// Releasing the subscription removes the client's interest at once; the durable consumer
+/// and its progress stay on the server. libnats's side of it is freed after the connection's
+/// next ``Connection/flush(timeout:)`` or when the connection closes (libnats 3.4 could still
+/// be handing it an answer; see ``Connection/retiredSubscriptionCount``).
 public final class PullSubscription {
     /// A pull request with every knob libnats offers.
     public struct FetchRequest: Sendable, Hashable {
@@ -72,7 +74,9 @@ public final class PullSubscription {
     }
 
     deinit {
-        natsSubscription_Destroy(handle)
+        // Not freed here: libnats 3.4's reader may be handing it an answer right now (see
+        // RetiredSubscriptions). The connection frees it after its next round trip or close.
+        jetStream.connection.retired.retire(handle)
     }
 
     /// Fetches up to `batch` messages, waiting at most `timeout` for the first one

@@ -307,3 +307,56 @@ struct PullConsumerTests {
         #expect(got == 3)
     }
 }
+
+@Suite("JetStream pull subscriptions released while answers arrive")
+struct ReleasedSubscriptionTests {
+    @Test(
+        "dropping a pull subscription while its answers stream in never lets libnats's reader touch it after it is freed (libnats 3.4 looked it up and locked it without a reference)",
+        .timeLimit(.minutes(3)))
+    func releaseWhileAnswersArrive() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let name = uniqueName("DROP")
+        let rounds = 1_500
+        let (answered, retired, stillWorks) = try await onNATSThread { () throws -> (Int, [Int], Int) in
+            let connection = try Connection(serverList: server.url)
+            let js = try connection.jetStream()
+            // AckNone: every request is answered with a full batch, however many came before.
+            var consumer = ConsumerConfiguration(durableName: "reader")
+            consumer.ackPolicy = .none
+            try makeFeed(js, name, count: 2_000, consumer: consumer)
+            var answered = 0
+            for round in 0..<rounds {
+                let subscription = try js.pullSubscribe(stream: name, consumer: "reader")
+                // Sequential: the consumer restarts from the beginning when it runs dry.
+                if round % 10 == 0 {
+                    try js.deleteConsumer(stream: name, name: "reader")
+                    try js.addConsumer(stream: name, consumer)
+                }
+                try subscription.sendPullRequest(batch: 200, expires: .seconds(5))
+                // Let part of the answer in, then drop the subscription mid-answer.
+                let partial = Int.random(in: 1..<150)
+                let clock = ContinuousClock()
+                let deadline = clock.now + .seconds(5)
+                while subscription.pendingMessageCount < partial, clock.now < deadline {}
+                if subscription.pendingMessageCount < 200 { answered += 1 }
+            }
+            // Every released subscription waits for a round trip, which frees them all.
+            var retired = [connection.retiredSubscriptionCount]
+            try connection.flush()
+            retired.append(connection.retiredSubscriptionCount)
+            // The connection (and this process's heap) still work: a new subscription reads.
+            try js.deleteConsumer(stream: name, name: "reader")
+            try js.addConsumer(stream: name, consumer)
+            let subscription = try js.pullSubscribe(stream: name, consumer: "reader")
+            let read = try collect(subscription, count: 2_000, timeout: .seconds(30)).count
+            connection.close()
+            return (answered, retired, read)
+        }
+        // Some rounds must have dropped a subscription with answers in flight, or the test
+        // proved nothing.
+        #expect(answered > rounds / 2, "rounds with answers still arriving at release: \(answered) of \(rounds)")
+        #expect(retired == [rounds, 0], "retired before and after a flush")
+        #expect(stillWorks == 2_000)
+    }
+}

@@ -34,7 +34,7 @@ struct KillAndMoveTests {
         process.arguments = ["run"] + arguments + engineFlags
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let log = FileHandle(forWritingAtPath: directory + "/daemon.log") ?? {
-            FileManager.default.createFile(atPath: directory + "/daemon.log", contents: nil)
+            _ = FileManager.default.createFile(atPath: directory + "/daemon.log", contents: nil)
             return FileHandle(forWritingAtPath: directory + "/daemon.log")!
         }()
         process.standardOutput = log

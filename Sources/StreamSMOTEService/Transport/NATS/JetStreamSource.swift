@@ -264,6 +264,9 @@ final class JetStreamSource: EventSource {
             return false
         }
         restartPending = false
+        // Frees the old subscription (libnats keeps it until a round trip shows its reader
+        // is past it); if this fails, closing the connection frees it.
+        try? jetStream.connection.flush(timeout: .seconds(2))
         logger.warning("input consumer re-created after deliveries lost in transit; reading again from the last acknowledged position", metadata: [
             "input.consumer": .string(consumerName), "input.start": .stringConvertible(floor + 1),
             "input.reread.through": .stringConvertible(rereadThrough),
