@@ -131,6 +131,10 @@ extension Connection {
                 connectionCallbacks.lookup(closure)?.deliver(.lameDuckMode)
             }, closure), "natsOptions_SetLameDuckModeCB")
             try check(natsOptions_SetErrorHandler(handle, { _, subscription, status, closure in
+                // libnats 3.4 passes the subscription without holding a reference to it (3.6
+                // retains it). Errors that name a subscription are a slow consumer or a push
+                // consumer's sequence mismatch; this module's pull subscriptions have no
+                // pending limits and no push delivery, so none of its own is ever named here.
                 let subject = subscription.flatMap { natsSubscription_GetSubject($0) }.map { String(cString: $0) }
                 connectionCallbacks.lookup(closure)?.deliver(.error(NATSError.Status(status), subject: subject))
             }, closure), "natsOptions_SetErrorHandler")
