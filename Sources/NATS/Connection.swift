@@ -168,8 +168,9 @@ public final class Connection: @unchecked Sendable {
     /// another thread is already closing the connection, reader not yet joined.) If that
     /// report does not come in time they stay retired, and `deinit` tries again.
     private func freeRetiredOnceClosed() {
-        guard retired.count > 0, callbacks.closed.wait(timeout: .seconds(5)) else { return }
+        guard !retired.isEmpty, callbacks.closed.wait(timeout: .seconds(5)) else { return }
         retired.free(retired.takeAll())
+        retired.destroyContexts()
     }
 
     /// Drains the connection: subscriptions stop taking new messages and finish those already
@@ -190,6 +191,7 @@ public final class Connection: @unchecked Sendable {
         // libnats closes the connection itself when the drain times out; allow it a moment.
         guard callbacks.closed.wait(timeout: timeout + .seconds(1)) else { return false }
         retired.free(retired.takeAll())
+        retired.destroyContexts()
         return true
     }
 

@@ -121,8 +121,10 @@ extension Connection {
             }, closure), "natsOptions_SetReconnectedCB")
             try check(natsOptions_SetClosedCB(handle, { _, closure in
                 guard let callbacks = connectionCallbacks.lookup(closure) else { return }
-                callbacks.deliver(.closed)
+                // The latch first: it tells a waiting close() the reader has been joined,
+                // whatever the event handler then does.
                 callbacks.closed.open()
+                callbacks.deliver(.closed)
             }, closure), "natsOptions_SetClosedCB")
             try check(natsOptions_SetDiscoveredServersCB(handle, { _, closure in
                 connectionCallbacks.lookup(closure)?.deliver(.discoveredServers)
@@ -132,9 +134,12 @@ extension Connection {
             }, closure), "natsOptions_SetLameDuckModeCB")
             try check(natsOptions_SetErrorHandler(handle, { _, subscription, status, closure in
                 // libnats 3.4 passes the subscription without holding a reference to it (3.6
-                // retains it). Errors that name a subscription are a slow consumer or a push
-                // consumer's sequence mismatch; this module's pull subscriptions have no
-                // pending limits and no push delivery, so none of its own is ever named here.
+                // retains it). Errors that name a subscription are a slow consumer, a push
+                // consumer's sequence mismatch or missed heartbeat, an ordered consumer's
+                // reset or a consumer delete after a drain; this module's pull subscriptions
+                // have no pending limits, no push delivery and no heartbeats, so none of its
+                // own is ever named here (libnats-internal ones, such as the watcher behind
+                // KeyValue.keys(), could be).
                 let subject = subscription.flatMap { natsSubscription_GetSubject($0) }.map { String(cString: $0) }
                 connectionCallbacks.lookup(closure)?.deliver(.error(NATSError.Status(status), subject: subject))
             }, closure), "natsOptions_SetErrorHandler")

@@ -88,8 +88,12 @@ public final class JetStream: @unchecked Sendable {
 
     deinit {
         // Publishes still pending are abandoned; a PubAck callback already running finds
-        // the tracker through the registry until the line after.
-        jsCtx_Destroy(handle)
+        // the tracker through the registry until the line after. The context itself is
+        // destroyed by the connection when it closes or is released:
+        // destroying it frees the PubAck subscription, which libnats 3.4's reader may be
+        // handing a late PubAck (see RetiredSubscriptions); PubAcks arriving meanwhile find
+        // no tracker.
+        connection.retired.retire(context: handle)
         publishTrackers.unregister(trackerClosure)
     }
 

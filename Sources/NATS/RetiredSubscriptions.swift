@@ -25,9 +25,29 @@ final class RetiredSubscriptions: Sendable {
     }
 
     private let handles = Mutex<[Handle]>([])
+    private let contexts = Mutex<[Handle]>([])
 
     /// How many subscriptions wait to be freed.
     var count: Int { handles.withLock { $0.count } }
+
+    /// Whether anything waits for the connection to close.
+    var isEmpty: Bool { count == 0 && contexts.withLock { $0.isEmpty } }
+
+    /// Keeps a JetStream context released while its connection was open, to destroy once the
+    /// connection has closed: `jsCtx_Destroy` frees the subscription that receives PubAcks,
+    /// which the reader may be handing a late PubAck at that moment (the same 3.4 race).
+    func retire(context: OpaquePointer) {
+        contexts.withLock { $0.append(Handle(pointer: context)) }
+    }
+
+    /// Destroys the retired contexts; only once the connection has closed.
+    func destroyContexts() {
+        let taken = contexts.withLock { contexts in
+            defer { contexts.removeAll() }
+            return contexts.map(\.pointer)
+        }
+        for context in taken { jsCtx_Destroy(context) }
+    }
 
     /// Unsubscribes `subscription` and keeps it until ``free(_:)`` frees it. The caller gives
     /// up its reference.

@@ -359,4 +359,32 @@ struct ReleasedSubscriptionTests {
         #expect(retired == [rounds, 0], "retired before and after a flush")
         #expect(stillWorks == 2_000)
     }
+
+    @Test(
+        "dropping a JetStream context while its PubAcks arrive never frees the PubAck subscription under libnats's reader",
+        .timeLimit(.minutes(3)))
+    func releaseContextWhilePubAcksArrive() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let name = uniqueName("ACKS")
+        let rounds = 300
+        let (retired, stored) = try await onNATSThread { () throws -> ([Bool], UInt64) in
+            let connection = try Connection(serverList: server.url)
+            try connection.jetStream().addStream(StreamConfiguration(name: name, subjects: ["\(name).>"]))
+            for round in 0..<rounds {
+                let js = try connection.jetStream()
+                for index in 0..<50 {
+                    try js.publishAsync("\(name).events", payload(index), messageID: "r\(round)-\(index)")
+                }
+                // Released with its PubAcks still on their way.
+            }
+            var retired = [connection.retired.isEmpty]
+            let info = try connection.jetStream().streamInfo(name)
+            connection.close()
+            retired.append(connection.retired.isEmpty)
+            return (retired, info.state.messages)
+        }
+        #expect(retired == [false, true], "contexts kept until the close, destroyed by it")
+        #expect(stored == UInt64(rounds * 50))
+    }
 }

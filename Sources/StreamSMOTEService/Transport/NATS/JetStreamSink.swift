@@ -264,8 +264,10 @@ final class JetStreamSink: EventSink {
         if let counters = jetStream?.asyncPublishCounters, counters.duplicates > 0 {
             logger.info("the stream dropped \(counters.duplicates) republished messages as duplicates", metadata: ["output.stream": .string(endpoint.name)])
         }
-        jetStream = nil
+        // The connection first: its reader is joined before the context's PubAck
+        // subscription is freed.
         connection?.close()
+        jetStream = nil
         connection = nil
     }
 }
