@@ -37,6 +37,24 @@ public final class Message {
         try body(UnsafeRawBufferPointer(start: zmq_msg_data(pointer), count: zmq_msg_size(pointer)))
     }
 
+    /// Takes the content of `other`, which is left empty; this frame's own content is
+    /// released. Nothing is copied: the bytes stay where libzmq put them.
+    ///
+    /// Pointers into `other`'s bytes are invalid afterwards (a short frame's bytes live
+    /// inside the `zmq_msg_t`).
+    @inlinable
+    public func take(from other: Message) {
+        // zmq_msg_move fails only for an invalid message, which a Message never holds.
+        zmq_msg_move(pointer, other.pointer)
+    }
+
+    /// Releases the content, leaving the frame empty.
+    @inlinable
+    public func clear() {
+        zmq_msg_close(pointer)
+        zmq_msg_init(pointer)
+    }
+
     /// A copy of the frame's bytes.
     public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
 

@@ -124,6 +124,24 @@ public final class Socket {
         }
     }
 
+    /// Sends `message` as one frame without copying its bytes; once sent, `message` is
+    /// empty (its content belongs to libzmq).
+    ///
+    /// - Returns: `false` when it could not be queued now (`EAGAIN` with ``SendFlags/dontWait``
+    ///   or SNDTIMEO expired); `message` keeps its content then.
+    /// - Throws: ``ZMQError``; `EINTR` is retried here.
+    @inlinable
+    public func send(_ message: Message, flags: SendFlags = []) throws(ZMQError) -> Bool {
+        let handle = liveHandle
+        while true {
+            if zmq_msg_send(message.pointer, handle, flags.rawValue) >= 0 { return true }
+            let code = zmq_errno()
+            if code == EINTR { continue }
+            if code == EAGAIN { return false }
+            throw ZMQError(code: .init(rawValue: code), operation: "zmq_msg_send")
+        }
+    }
+
     /// Sends one frame from an array of bytes.
     @inlinable
     @discardableResult

@@ -168,3 +168,48 @@ extension DaemonTests {
         #expect(!reals.contains { $0.contains("\"future\"") })
     }
 }
+
+extension DaemonTests {
+    @Test("--forward-real sends each payload on byte for byte, frames of any size, across many batches (the frame itself moves from input to output)")
+    func forwardedBytesUnchanged() async throws {
+        // Protobuf events of 12 bytes and up: those up to 33 bytes sit inside libzmq's
+        // zmq_msg_t, the longer ones on the heap; ids of random length mix both in each batch.
+        func field(_ number: UInt8, _ bytes: [UInt8]) -> [UInt8] {
+            var out: [UInt8] = [number << 3 | 2]
+            var length = bytes.count
+            while length >= 0x80 {
+                out.append(UInt8(length & 0x7F) | 0x80)
+                length >>= 7
+            }
+            return out + [UInt8(length)] + bytes
+        }
+        var payloads: [[UInt8]] = []
+        var rng = SeededRandom(seed: 17)
+        for n in 0..<3_000 {
+            let id = String(n) + String(repeating: "x", count: n % 3 == 0 ? 0 : Int(rng.next() % 250))
+            let value = Float(Int(rng.next() % 1_000)) / 100
+            payloads.append(
+                field(1, Array(id.utf8)) + field(4, Array((n % 10 == 0 ? "f" : "g").utf8))
+                    + field(5, withUnsafeBytes(of: value.bitPattern.littleEndian, Array.init)))
+        }
+        #expect(payloads.contains { $0.count <= 33 })
+        let sent = payloads
+        let messages = try await withDaemon({ settings in
+            settings.engine.ratio = 0.5
+            settings.engine.minorityLabels = ["f"]
+            settings.engine.window = .events(500)
+            settings.output.forwardReal = true
+            settings.input.batchSize = 64
+            settings.input.codec = .protobuf
+        }, scenario: { publisher, subscriber in
+            for payload in sent { try publisher.send(topic: "tx", payload: payload) }
+            return try subscriber.collect { got in got.filter { $0.0.hasPrefix("real.") }.count == sent.count }
+        })
+        let reals = messages.filter { $0.0.hasPrefix("real.") }
+        #expect(reals.count == payloads.count)
+        // Compared one by one, so that a failure names the events rather than print them all.
+        let mismatched = zip(reals.map(\.1), payloads).enumerated().filter { $0.element.0 != $0.element.1 }.map(\.offset)
+        #expect(mismatched.isEmpty, "\(mismatched.count) payloads changed, the first at \(mismatched.prefix(5))")
+        #expect(messages.contains { $0.0 == "synthetic.f" })
+    }
+}

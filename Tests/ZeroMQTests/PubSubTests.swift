@@ -113,3 +113,63 @@ struct PubSubTests {
         #expect(try pull.receive(into: Message(), dontWait: true) == false)
     }
 }
+
+@Suite("Frames moved and sent without a copy")
+struct FrameMoveTests {
+    @Test("a received frame taken into another and sent on arrives byte for byte, short or long; taking empties the source, sending empties the frame, an unsent frame keeps its bytes", arguments: Transport.allCases)
+    func takeAndSend(transport: Transport) async throws {
+        let context = try Context()
+        try await SocketThread.run(name: "test-frame-move") { () throws in
+            let push = try Socket(context, type: .push)
+            let endpoint = try push.bind(transport.bindEndpoint("frame-move-in"))
+            let pull = try Socket(context, type: .pull)
+            try pull.connect(endpoint)
+            try pull.set(.receiveTimeout(milliseconds: 5_000))
+            let out = try Socket(context, type: .push)
+            let outEndpoint = try out.bind(transport.bindEndpoint("frame-move-out"))
+            // Sizes around libzmq's limit for bytes kept inside the zmq_msg_t (33 on 64-bit).
+            let sizes = [0, 1, 32, 33, 34, 300, 70_000]
+            let payloads = sizes.enumerated().map { n, size in (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ n) } }
+            for payload in payloads { try push.send(multipart: [Array("t".utf8), payload]) }
+
+            // Each payload frame moves out of the reused receive buffer before the next receive.
+            let buffer = MultipartMessage()
+            var held: [Message] = []
+            for payload in payloads {
+                #expect(try pull.receive(into: buffer))
+                #expect(buffer.count == 2)
+                let frame = Message()
+                frame.take(from: buffer[1])
+                #expect(buffer[1].count == 0)
+                #expect(frame.bytes == payload)
+                held.append(frame)
+            }
+
+            // Without a peer, a non-blocking send fails and the frame keeps its bytes.
+            #expect(try out.send(held[4], flags: .dontWait) == false)
+            #expect(held[4].bytes == payloads[4])
+
+            let sink = try Socket(context, type: .pull)
+            try sink.connect(outEndpoint)
+            try sink.set(.receiveTimeout(milliseconds: 5_000))
+            try out.set(.sendTimeout(milliseconds: 5_000))
+            for frame in held {
+                #expect(try out.send(frame))
+                #expect(frame.count == 0)
+            }
+            let received = Message()
+            for payload in payloads {
+                #expect(try sink.receive(into: received))
+                #expect(received.bytes == payload)
+            }
+            // A cleared frame is empty and can take content again.
+            let again = Message()
+            try push.send(multipart: [Array("t".utf8), payloads[5]])
+            #expect(try pull.receive(into: buffer))
+            again.take(from: buffer[1])
+            again.clear()
+            #expect(again.count == 0)
+            for socket in [push, pull, out, sink] { socket.close() }
+        }
+    }
+}

@@ -290,8 +290,13 @@ final class EngineStage<Sink: EventSink> {
     @inline(__always)
     private func forwardReal(_ batch: EventBatch, _ index: Int, topic: [UInt8]) throws {
         let id = OutputID(namespace: namespace, position: position, kind: .real, index: 0)
-        let sent = try batch.withPayload(of: index) { raw in
-            try topic.withUnsafeBytes { topic in try sink.send(topic: topic, payload: raw, id: id) }
+        let sent: Bool
+        if let frame = batch.payloadFrame(of: index) {
+            sent = try topic.withUnsafeBytes { topic throws(ServiceError) in try sink.send(topic: topic, frame: frame, id: id) }
+        } else {
+            sent = try batch.withPayload(of: index) { raw in
+                try topic.withUnsafeBytes { topic in try sink.send(topic: topic, payload: raw, id: id) }
+            }
         }
         if sent { publishedReal += 1 }
     }

@@ -1,9 +1,16 @@
+import ZeroMQ
+
 /// Accepted events handed from the receive thread to the engine thread, in arrival order.
 ///
 /// A batch is filled by one thread, handed over through ``BatchHandoff`` and read by the
 /// other; it is never touched by two threads at once, and the handoff (an inproc ZeroMQ
 /// message) orders the memory. Storage is flat and kept across uses: after warm-up, filling
 /// and reading a batch allocates nothing except ids longer than 15 UTF-8 bytes.
+///
+/// For `--forward-real`, a payload that came in a ZeroMQ frame is kept as that frame, moved
+/// out of the receive buffer (``payloadFrames``): the sink sends it on as it is, as a relay
+/// would, with no copy and no allocation in the engine thread. Other payloads (JetStream)
+/// are copied into ``payloads``.
 final class EventBatch: @unchecked Sendable {
     // Safety: owned by exactly one thread at a time; ownership moves with the handoff
     // message, which libzmq delivers with the memory ordering of its lock-free queues.
@@ -36,6 +43,11 @@ final class EventBatch: @unchecked Sendable {
     private(set) var payloads: ContiguousArray<UInt8> = []
     /// End offset of each payload in ``payloads``.
     private(set) var payloadEnds: ContiguousArray<Int> = []
+    /// The payload frames of the first ``count`` events, when ``holdsFrames``; frames past
+    /// ``count`` are empty spares.
+    private var payloadFrames: ContiguousArray<Message> = []
+    /// Whether this batch's payloads are frames (``payloadFrames``) rather than bytes.
+    private(set) var holdsFrames = false
     /// Categorical values (SMOTE-NC), back to back; each event's end offset in ``categoryEnds``.
     private(set) var categories: ContiguousArray<String> = []
     private(set) var categoryEnds: ContiguousArray<Int> = []
@@ -62,6 +74,12 @@ final class EventBatch: @unchecked Sendable {
 
     /// Empties the batch, keeping its storage.
     func removeAll() {
+        if holdsFrames {
+            // Frames not sent (dropped at the HWM, rejected by the engine) let go of their
+            // bytes now rather than pin libzmq's receive buffers until reused.
+            for index in 0..<count where payloadFrames[index].count > 0 { payloadFrames[index].clear() }
+            holdsFrames = false
+        }
         count = 0
         coveredThrough = 0
         ids.removeAll(keepingCapacity: true)
@@ -81,11 +99,19 @@ final class EventBatch: @unchecked Sendable {
     }
 
     /// Appends one accepted event.
+    ///
+    /// - Parameters:
+    ///   - payloadFrame: the frame `payload` lies in, if it came as a ZeroMQ frame: its
+    ///     content is moved into the batch (it is left empty, and `payload` invalid, after).
+    ///     Every event of a batch comes with one or every event without.
     func append(
         _ event: DecodedEvent, timestamp: Double, arrival: UInt64, position: UInt64, topic: UnsafeRawBufferPointer,
-        payload: UnsafeRawBufferPointer
+        payload: UnsafeRawBufferPointer, payloadFrame: Message? = nil
     ) {
-        if count == 0 { dimension = event.features.count }
+        if count == 0 {
+            dimension = event.features.count
+            holdsFrames = keepsPayloads && payloadFrame != nil
+        }
         assert(event.features.count == dimension, "the decoder fixes one dimension per stream")
         ids.append(event.id)
         labels.append(event.label)
@@ -99,7 +125,12 @@ final class EventBatch: @unchecked Sendable {
         features.append(contentsOf: event.features)
         categories.append(contentsOf: event.categories)
         categoryEnds.append(categories.count)
-        if keepsPayloads {
+        if holdsFrames, let payloadFrame {
+            if count == payloadFrames.count { payloadFrames.append(Message()) }
+            // Last: `payload` may point into the frame.
+            payloadFrames[count].take(from: payloadFrame)
+        } else if keepsPayloads {
+            precondition(!holdsFrames, "a batch holds frames for every event or for none")
             payloads.append(contentsOf: payload)
             payloadEnds.append(payloads.count)
         }
@@ -124,8 +155,16 @@ final class EventBatch: @unchecked Sendable {
         return try topics.withUnsafeBytes { all in try body(UnsafeRawBufferPointer(rebasing: all[start..<topicEnds[index]])) }
     }
 
-    /// Calls `body` with the raw payload of event `index` (empty unless payloads are kept).
+    /// The payload frame of event `index`, when the batch holds frames: sending it on
+    /// empties it.
+    func payloadFrame(of index: Int) -> Message? {
+        holdsFrames ? payloadFrames[index] : nil
+    }
+
+    /// Calls `body` with the raw payload of event `index` (empty unless payloads are kept,
+    /// or once its frame was sent).
     func withPayload<R>(of index: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if holdsFrames { return try payloadFrames[index].withUnsafeBytes { try body($0) } }
         guard keepsPayloads else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
         let start = index == 0 ? 0 : payloadEnds[index - 1]
         return try payloads.withUnsafeBytes { all in

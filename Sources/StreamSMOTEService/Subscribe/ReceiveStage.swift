@@ -169,9 +169,10 @@ final class ReceiveStage<Source: EventSource> {
             reject(message, error, arrival, position)
             return
         }
+        // Last: the payload frame moves into the batch.
         batch.append(
             event, timestamp: event.ts ?? arrivalEpoch, arrival: arrival, position: position, topic: message.topic,
-            payload: message.payload)
+            payload: message.payload, payloadFrame: message.frames?[1])
     }
 
     private func reject(_ message: borrowing InboundMessage, _ rejection: EventRejection, _ now: UInt64, _ position: UInt64) {

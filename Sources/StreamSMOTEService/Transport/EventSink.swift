@@ -1,3 +1,5 @@
+import ZeroMQ
+
 /// Where the daemon's output goes: a ZeroMQ XPUB socket, a JetStream stream, ….
 ///
 /// A sink is made, used and closed on the engine thread (or, for dead letters, the receive
@@ -20,6 +22,13 @@ protocol EventSink: AnyObject {
     /// - Returns: `false` when the message was dropped (a full queue under the drop policy,
     ///   or the shutdown deadline passed); the sink counts it in ``takeTallies()``.
     func send(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, id: OutputID) throws(ServiceError) -> Bool
+
+    /// Publishes one message whose payload is a received ZeroMQ frame (`--forward-real`). A
+    /// ZeroMQ sink sends the frame itself, without a copy, and leaves it empty; others read
+    /// its bytes.
+    ///
+    /// - Returns: `false` when the message was dropped (the frame keeps its bytes then).
+    func send(topic: UnsafeRawBufferPointer, frame: Message, id: OutputID) throws(ServiceError) -> Bool
 
     /// Forwards a received message as it came (dead letters).
     ///
@@ -52,6 +61,10 @@ extension EventSink {
     func flush(deadline: UInt64?) throws(ServiceError) -> Bool { true }
     func poll() {}
     var subscriptions: Int? { nil }
+
+    func send(topic: UnsafeRawBufferPointer, frame: Message, id: OutputID) throws(ServiceError) -> Bool {
+        try frame.withUnsafeBytes { payload throws(ServiceError) in try send(topic: topic, payload: payload, id: id) }
+    }
 }
 
 /// Real or synthetic output.

@@ -66,6 +66,18 @@ final class ZeroMQSink: EventSink {
         }
     }
 
+    func send(topic: UnsafeRawBufferPointer, frame: Message, id: OutputID) throws(ServiceError) -> Bool {
+        guard let socket else { return false }
+        do {
+            guard try queue(topic, flags: .more, on: socket) else { return false }
+            // The rest of an accepted message is always queued; the frame goes as it is.
+            _ = try socket.send(frame)
+            return true
+        } catch {
+            throw ServiceError(.socket, "publishing on \(endpoint) failed", cause: error)
+        }
+    }
+
     func forward(_ message: borrowing InboundMessage, id: OutputID) throws(ServiceError) -> Bool {
         guard let socket else { return false }
         do {
