@@ -111,6 +111,15 @@ struct CodecBenchmark: AsyncParsableCommand {
                 var legacy17 = LegacyJSONEventDecoder(validation: validation)
                 let old17 = decodeRate(long) { payload, event throws(EventRejection) in try legacy17.decode(payload, into: &event) }
                 row("json", "decode 17-digit", new17, old17, "previous decoder, features as Python writes float32")
+                // Six significant digits, as scripts/bench_daemon.py's publisher writes them.
+                let short = payloads.map { payload in
+                    Array(String(decoding: payload, as: UTF8.self).replacingFeatures { String(format: "%.6g", Double($0)) }.utf8)
+                }
+                var decoder6 = EventDecoder(codec: codec, validation: validation)
+                let new6 = decodeRate(short) { payload, event throws(EventRejection) in try decoder6.decode(payload, into: &event) }
+                var legacy6 = LegacyJSONEventDecoder(validation: validation)
+                let old6 = decodeRate(short) { payload, event throws(EventRejection) in try legacy6.decode(payload, into: &event) }
+                row("json", "decode 6-digit", new6, old6, "previous decoder, features as bench_daemon.py writes them")
             }
         }
         // Encoding.
@@ -315,8 +324,13 @@ extension String {
     /// The payload with every feature written as Python's `json.dumps` writes a float32
     /// value widened to double (`0.30000001192092896`).
     func replacingLongFeatures() -> String {
+        replacingFeatures { Double($0).description }
+    }
+
+    /// This JSON event with each feature value written by `format`.
+    func replacingFeatures(_ format: (Float) -> String) -> String {
         guard let open = range(of: #""features":["#), let close = self[open.upperBound...].firstIndex(of: "]") else { return self }
-        let values = self[open.upperBound..<close].split(separator: ",").map { Double(Float(String($0))!).description }
+        let values = self[open.upperBound..<close].split(separator: ",").map { format(Float(String($0))!) }
         return String(self[..<open.upperBound]) + values.joined(separator: ",") + String(self[close...])
     }
 }

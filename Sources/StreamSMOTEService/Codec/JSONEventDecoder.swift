@@ -88,17 +88,30 @@ private enum Field: UInt16 {
     static func named(_ key: UnsafeBufferPointer<UInt8>) -> Field? {
         switch key.count {
         case 2:
-            if key.elementsEqual("id".utf8) { return .id }
-            if key.elementsEqual("ts".utf8) { return .ts }
-        case 3: if key.elementsEqual("seq".utf8) { return .seq }
-        case 5: if key.elementsEqual("label".utf8) { return .label }
-        case 6: if key.elementsEqual("origin".utf8) { return .origin }
-        case 8: if key.elementsEqual("features".utf8) { return .features }
-        case 9: if key.elementsEqual("synthetic".utf8) { return .synthetic }
-        case 10: if key.elementsEqual("categories".utf8) { return .categories }
+            if key.is("id") { return .id }
+            if key.is("ts") { return .ts }
+        case 3: if key.is("seq") { return .seq }
+        case 5: if key.is("label") { return .label }
+        case 6: if key.is("origin") { return .origin }
+        case 8: if key.is("features") { return .features }
+        case 9: if key.is("synthetic") { return .synthetic }
+        case 10: if key.is("categories") { return .categories }
         default: break
         }
         return nil
+    }
+}
+
+extension UnsafeBufferPointer<UInt8> {
+    /// Whether these bytes are `name`'s, byte for byte: a plain loop over a static string
+    /// (`elementsEqual` against a `String.UTF8View` is generic and was 5 % of the receive
+    /// thread).
+    @inline(__always)
+    fileprivate func `is`(_ name: StaticString) -> Bool {
+        guard count == name.utf8CodeUnitCount else { return false }
+        let expected = name.utf8Start
+        for index in 0..<count where self[index] != expected[index] { return false }
+        return true
     }
 }
 
@@ -107,9 +120,9 @@ private enum OriginField: UInt8 {
 
     static func named(_ key: UnsafeBufferPointer<UInt8>) -> OriginField? {
         switch key.count {
-        case 3: if key.elementsEqual("gap".utf8) { return .gap }
-        case 4: if key.elementsEqual("seed".utf8) { return .seed }
-        case 8: if key.elementsEqual("neighbor".utf8) { return .neighbor }
+        case 3: if key.is("gap") { return .gap }
+        case 4: if key.is("seed") { return .seed }
+        case 8: if key.is("neighbor") { return .neighbor }
         default: break
         }
         return nil
