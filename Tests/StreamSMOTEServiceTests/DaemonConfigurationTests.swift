@@ -41,6 +41,23 @@ struct DaemonConfigurationTests {
         #expect(settings.service.shutdownTimeout == 3)
     }
 
+    @Test("--pipeline-threads takes 1, 2 or auto (one thread below 4 cores, two from 4), in a config file too; anything else is refused")
+    func pipelineThreads() throws {
+        #expect(try DaemonConfiguration.parse(arguments: ["--sub", "tcp://a:1"]).service.pipelineThreads == .auto)
+        #expect(try DaemonConfiguration.parse(arguments: ["--sub", "tcp://a:1", "--pipeline-threads", "1"]).service.pipelineThreads == .one)
+        #expect(try DaemonConfiguration.parse(arguments: ["--sub", "tcp://a:1", "--pipeline-threads=2"]).service.pipelineThreads == .two)
+        let configured = try DaemonConfiguration.parse(arguments: ["--config", try file(#"{"sub": "tcp://a:1", "pipeline-threads": "1"}"#)])
+        #expect(configured.service.pipelineThreads == .one)
+        for bad in ["0", "3", "one", ""] {
+            #expect(refusal(["--sub", "tcp://a:1", "--pipeline-threads", bad])?.contains("pipeline-threads") == true, "\(bad)")
+        }
+        #expect(ServiceSettings.PipelineThreads.auto.isShared(cores: 1))
+        #expect(ServiceSettings.PipelineThreads.auto.isShared(cores: 3))
+        #expect(!ServiceSettings.PipelineThreads.auto.isShared(cores: 4))
+        #expect(ServiceSettings.PipelineThreads.one.isShared(cores: 64))
+        #expect(!ServiceSettings.PipelineThreads.two.isShared(cores: 1))
+    }
+
     @Test("a config file's numbers are numbers (ratio 1, seed 0, k 1), booleans are only true and false, flags override it")
     func configFile() throws {
         let path = try file(#"{"sub": "tcp://a:1", "ratio": 1, "seed": 0, "k": 1, "forward-real": true, "window-events": 500, "topic": ["x.", "y."]}"#)

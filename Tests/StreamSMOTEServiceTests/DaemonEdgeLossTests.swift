@@ -43,8 +43,8 @@ struct DaemonEdgeLossTests {
         socket.close()
     }
 
-    @Test("300 000 events sent at full speed by a publisher that closes right after the last one all arrive")
-    func burstThenClose() async throws {
+    @Test("300 000 events sent at full speed by a publisher that closes right after the last one all arrive", arguments: pipelineLayouts)
+    func burstThenClose(threads: ServiceSettings.PipelineThreads) async throws {
         let count = 300_000
         let payloads = Self.burst(prefix: "b", count: count)
         let bound = Rendezvous<String>()
@@ -57,6 +57,7 @@ struct DaemonEdgeLossTests {
             settings.engine.ratio = 0.5
             settings.output.forwardReal = true
             settings.service.metrics = "127.0.0.1:0"
+            settings.service.pipelineThreads = threads
         }, input: try await bound.value())
         let received = try await SocketThread.run(name: "test-output") {
             let subscriber = try OutputSubscriber(harness.context, endpoint: harness.output, topics: ["real."])

@@ -36,8 +36,8 @@ final class CapturedLog: Sendable {
 
 @Suite("Daemon shutdown", .serialized)
 struct DaemonShutdownTests {
-    @Test("with --output-policy block and a subscriber that never reads, a stop ends within --shutdown-timeout: the rest is dropped and counted, the final snapshot is written")
-    func shutdownWithStuckSubscriber() async throws {
+    @Test("with --output-policy block and a subscriber that never reads, a stop ends within --shutdown-timeout: the rest is dropped and counted, the final snapshot is written", arguments: pipelineLayouts)
+    func shutdownWithStuckSubscriber(threads: ServiceSettings.PipelineThreads) async throws {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("shutdown-\(UInt64.random(in: 0...UInt64.max))").path
         let log = CapturedLog()
         let context = try Context()
@@ -74,6 +74,7 @@ struct DaemonShutdownTests {
         settings.service.metrics = "127.0.0.1:0"
         settings.service.state = state
         settings.service.shutdownTimeout = 1
+        settings.service.pipelineThreads = threads
         let ready = AsyncStream<Daemon.Endpoints>.makeStream()
         let daemon = Daemon(configuration: settings, logger: log.logger) { ready.continuation.yield($0) }
         let task = Task { try await daemon.run() }

@@ -23,11 +23,13 @@ struct DaemonStateTests {
     /// Publishes `events[range]` and returns, per real event forwarded, the synthetic
     /// payloads that followed it.
     static func run(
-        _ events: [(id: String, label: String, features: [Float])], _ range: Range<Int>, state: String?
+        _ events: [(id: String, label: String, features: [Float])], _ range: Range<Int>, state: String?,
+        threads: ServiceSettings.PipelineThreads = .auto
     ) async throws -> [[[UInt8]]] {
         let messages = try await withDaemon({ settings in
             configure(&settings)
             settings.service.state = state
+            settings.service.pipelineThreads = threads
         }, scenario: { publisher, subscriber in
             for n in range {
                 let event = events[n]
@@ -43,16 +45,16 @@ struct DaemonStateTests {
         return perEvent
     }
 
-    @Test("after a restart from the shutdown snapshot the output is byte-identical to an uninterrupted run")
-    func restartContinuesExactly() async throws {
+    @Test("after a restart from the shutdown snapshot the output is byte-identical to an uninterrupted run", arguments: pipelineLayouts)
+    func restartContinuesExactly(threads: ServiceSettings.PipelineThreads) async throws {
         var feed = SyntheticFeed(seed: 31)
         let events = (0..<1_400).map { feed.next(index: $0) }
         let cut = 650
         let uninterrupted = try await Self.run(events, 0..<events.count, state: nil)
         let directory = Self.temporaryDirectory()
-        let first = try await Self.run(events, 0..<cut, state: directory)
+        let first = try await Self.run(events, 0..<cut, state: directory, threads: threads)
         #expect(FileManager.default.fileExists(atPath: directory + "/snapshot.bin"))
-        let second = try await Self.run(events, cut..<events.count, state: directory)
+        let second = try await Self.run(events, cut..<events.count, state: directory, threads: threads)
         #expect(first == Array(uninterrupted[0..<cut]))
         #expect(second.joined().count > 0)
         #expect(second == Array(uninterrupted[cut...]), "the restarted daemon diverges from the uninterrupted one")
@@ -172,8 +174,8 @@ extension DaemonStateTests {
 }
 
 extension DaemonStateTests {
-    @Test("a final snapshot that cannot be written makes the daemon end with an error, not success")
-    func failedFinalSnapshotIsAnError() async throws {
+    @Test("a final snapshot that cannot be written makes the daemon end with an error, not success", arguments: pipelineLayouts)
+    func failedFinalSnapshotIsAnError(threads: ServiceSettings.PipelineThreads) async throws {
         var feed = SyntheticFeed(seed: 8)
         let events = (0..<200).map { feed.next(index: $0) }
         let directory = Self.temporaryDirectory()
@@ -181,6 +183,7 @@ extension DaemonStateTests {
             _ = try await withDaemon({ settings in
                 Self.configure(&settings)
                 settings.service.state = directory
+                settings.service.pipelineThreads = threads
                 settings.output.forwardReal = true
             }, scenario: { publisher, subscriber in
                 for event in events {

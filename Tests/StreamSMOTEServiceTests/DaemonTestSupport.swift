@@ -265,3 +265,10 @@ func withDaemon<T: Sendable>(
     try await harness.stop()
     return value
 }
+
+/// Both layouts of the pipeline on threads, for tests that must hold in each.
+let pipelineLayouts: [ServiceSettings.PipelineThreads] = [.one, .two]
+
+extension ServiceSettings.PipelineThreads: CustomTestStringConvertible {
+    public var testDescription: String { rawValue == "1" ? "one pipeline thread" : rawValue == "2" ? "two pipeline threads" : rawValue }
+}

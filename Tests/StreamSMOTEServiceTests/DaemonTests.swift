@@ -100,11 +100,12 @@ struct DaemonTests {
         #expect(abs(ratio - 0.5) < (balance == .stream ? 0.05 : 0.02), "\(balance) ratio \(ratio)")
     }
 
-    @Test("the same input with the same seed gives byte-identical synthetic output; another seed differs")
+    @Test("the same input with the same seed gives byte-identical synthetic output, on one pipeline thread or two; another seed differs")
     func reproducible() async throws {
         let events = Self.feed(count: 1_500, seed: 5)
-        func run(seed: UInt64) async throws -> [[UInt8]] {
+        func run(seed: UInt64, threads: ServiceSettings.PipelineThreads = .one) async throws -> [[UInt8]] {
             let messages = try await withDaemon({ settings in
+                settings.service.pipelineThreads = threads
                 settings.engine.ratio = 1
                 settings.engine.window = .events(500)
                 settings.output.forwardReal = true
@@ -118,7 +119,7 @@ struct DaemonTests {
             return try Self.parse(messages).syntheticPayloads
         }
         let first = try await run(seed: 9)
-        let second = try await run(seed: 9)
+        let second = try await run(seed: 9, threads: .two)
         let other = try await run(seed: 10)
         #expect(!first.isEmpty)
         #expect(first == second)
@@ -170,8 +171,10 @@ extension DaemonTests {
 }
 
 extension DaemonTests {
-    @Test("--forward-real sends each payload on byte for byte, frames of any size, across many batches (the frame itself moves from input to output)")
-    func forwardedBytesUnchanged() async throws {
+    @Test(
+        "--forward-real sends each payload on byte for byte, frames of any size, across many batches (the frame itself moves from input to output)",
+        arguments: pipelineLayouts)
+    func forwardedBytesUnchanged(threads: ServiceSettings.PipelineThreads) async throws {
         // Protobuf events of 12 bytes and up: those up to 33 bytes sit inside libzmq's
         // zmq_msg_t, the longer ones on the heap; ids of random length mix both in each batch.
         func field(_ number: UInt8, _ bytes: [UInt8]) -> [UInt8] {
@@ -201,6 +204,7 @@ extension DaemonTests {
             settings.output.forwardReal = true
             settings.input.batchSize = 64
             settings.input.codec = .protobuf
+            settings.service.pipelineThreads = threads
         }, scenario: { publisher, subscriber in
             for payload in sent { try publisher.send(topic: "tx", payload: payload) }
             return try subscriber.collect { got in got.filter { $0.0.hasPrefix("real.") }.count == sent.count }
@@ -211,5 +215,28 @@ extension DaemonTests {
         let mismatched = zip(reals.map(\.1), payloads).enumerated().filter { $0.element.0 != $0.element.1 }.map(\.offset)
         #expect(mismatched.isEmpty, "\(mismatched.count) payloads changed, the first at \(mismatched.prefix(5))")
         #expect(messages.contains { $0.0 == "synthetic.f" })
+    }
+}
+
+extension DaemonTests {
+    @Test(
+        "an engine error (events of another dimension than --feature-weights) ends the daemon with that error, on one pipeline thread or two",
+        arguments: pipelineLayouts)
+    func engineErrorEndsTheDaemon(threads: ServiceSettings.PipelineThreads) async throws {
+        let outcome = await Result(catching: {
+            try await withDaemon({ settings in
+                settings.engine.featureWeights = [1, 2, 3]
+                settings.service.pipelineThreads = threads
+            }, scenario: { publisher, subscriber in
+                try publisher.send(topic: "tx", payload: jsonEvent(id: "a", label: "x", features: [1, 2]))
+                return try subscriber.collect(quietMilliseconds: 1_000) { _ in false }.count
+            })
+        })
+        guard case .failure(let error) = outcome, let error = error as? ServiceError else {
+            Issue.record("the daemon did not fail: \(outcome)")
+            return
+        }
+        #expect(error.code == .invalidConfiguration)
+        #expect(error.description.contains("--feature-weights"))
     }
 }

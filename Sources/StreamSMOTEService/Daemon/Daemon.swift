@@ -7,9 +7,12 @@ import ZeroMQ
 
 /// `streamsmote run`: subscribes, resamples and publishes until told to stop.
 ///
-/// Two dedicated threads do the work (never the Swift concurrency pool): the receive thread
-/// (event source → decode → validate → batch) and the engine thread (batch → engine →
-/// encode → event sink), joined by a bounded pool of batches. The transports behind the
+/// Dedicated threads do the work (never the Swift concurrency pool): the receive stage
+/// (event source → decode → validate → batch) and the engine stage (batch → engine → encode
+/// → event sink), either on two threads joined by a bounded pool of batches (more
+/// throughput where each gets a core), or both on one thread (`--pipeline-threads 1`, the
+/// default below 4 cores: one wake-up less per event, so lower latency, and no second
+/// thread competing for a busy core). The transports behind the
 /// source and the sink are chosen by the endpoints' schemes (``TransportEndpoint``). This
 /// type only starts the threads, serves metrics and turns a graceful shutdown (SIGTERM,
 /// SIGINT through ``ServiceGroup``) into: stop reading, publish what was read within
@@ -118,76 +121,113 @@ public struct Daemon: Service {
         let namespace = natsInput == nil ? UInt64.random(in: 1...UInt64.max) : 0
         let restoredPosition = restored?.inputPosition
         let outcome = FinalOutcome()
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let shared = settings.service.pipelineThreads.isShared(cores: cores)
+        logger.info("pipeline on \(shared ? "one thread" : "two threads")", metadata: [
+            "pipeline.threads": .string(settings.service.pipelineThreads.rawValue), "pipeline.cores": .stringConvertible(cores),
+        ])
+        // Each stage is made on the thread that owns its transport.
+        @Sendable func engineStage<Sink: EventSink>(_ sink: Sink) -> EngineStage<Sink> {
+            EngineStage(
+                output: settings.output, codec: settings.input.codec, engine: settings.engine,
+                service: settings.service, store: store, sink: sink, context: context, handoff: handoff,
+                metrics: metrics, logger: logger, stop: stop, acknowledgements: acknowledgements,
+                namespace: namespace, inputSource: inputSource, restored: restored, onReady: onEngineReady)
+        }
+        /// Makes the output's sink and hands it to the closure for its type (so that the
+        /// stages are specialised for it, not called through an existential).
+        @Sendable func withSink(zeroMQ: (ZeroMQSink) throws -> Void, nats: (JetStreamSink) throws -> Void) throws {
+            switch outputEndpoint {
+            case .nats(let endpoint):
+                try nats(JetStreamSink(
+                    endpoint: endpoint, role: "--pub", chained: true,
+                    snapshotInterval: settings.service.snapshotInterval, stop: stop, logger: logger))
+            case .zeroMQ(let endpoint):
+                try zeroMQ(ZeroMQSink(
+                    context: context, endpoint: endpoint,
+                    sendHighWaterMark: settings.output.sendHighWaterMark,
+                    blocks: settings.output.outputPolicy == .block, curve: curve, stop: stop))
+            }
+        }
+        /// The receive stage, with the engine stage on the same thread (`inline`) or across
+        /// the handoff.
+        @Sendable func receive(inline: Bool) throws {
+            let deadLetter: (any EventSink)?
+            switch deadLetterEndpoint {
+            case .nats(let endpoint):
+                deadLetter = try JetStreamSink(
+                    endpoint: endpoint, role: "--dead-letter", chained: false,
+                    snapshotInterval: settings.service.snapshotInterval, stop: stop, logger: logger)
+            case .zeroMQ(let endpoint):
+                deadLetter = ZeroMQSink(
+                    context: context, endpoint: endpoint,
+                    sendHighWaterMark: settings.output.sendHighWaterMark, blocks: false, curve: curve,
+                    stop: stop)
+            case nil:
+                deadLetter = nil
+            }
+            func run<Source: EventSource, Outlet: BatchOutlet>(_ source: Source, _ outlet: Outlet) throws {
+                try ReceiveStage(
+                    settings: settings.input, source: source, deadLetter: deadLetter, outlet: outlet,
+                    metrics: metrics, stop: stop, acknowledgements: acknowledgements,
+                    namespace: namespace, restoredPosition: restoredPosition ?? 0, logger: logger
+                ).run()
+            }
+            func receive<Outlet: BatchOutlet>(into outlet: Outlet) throws {
+                if let natsInput {
+                    try run(JetStreamSource(
+                        endpoint: natsInput, settings: settings.input,
+                        snapshotInterval: settings.service.snapshotInterval, resumeAfter: restoredPosition,
+                        logger: logger), outlet)
+                } else {
+                    try run(ZeroMQSource(context: context, settings: settings.input, curve: curve, logger: logger), outlet)
+                }
+            }
+            guard inline else { return try receive(into: HandoffOutlet(handoff: handoff, context: context)) }
+            func run<Sink: EventSink>(_ sink: Sink) throws {
+                let engine = engineStage(sink)
+                defer { outcome.record(clean: engine.finishedCleanly) }
+                try receive(into: InlineOutlet(
+                    engine: engine, capacity: settings.input.batchSize, keepsPayloads: settings.output.forwardReal))
+            }
+            try withSink(zeroMQ: run, nats: run)
+        }
         try await withGracefulShutdownHandler {
             try await withTaskCancellationHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        do {
-                            try await SocketThread.run(name: "smote-engine") {
-                                // Each stage is made on the thread that owns its transport.
-                                func run<Sink: EventSink>(_ sink: Sink) throws {
-                                    let stage = EngineStage(
-                                        output: settings.output, codec: settings.input.codec, engine: settings.engine,
-                                        service: settings.service, store: store, sink: sink, context: context, handoff: handoff,
-                                        metrics: metrics, logger: logger, stop: stop, acknowledgements: acknowledgements,
-                                        namespace: namespace, inputSource: inputSource, restored: restored, onReady: onEngineReady)
-                                    try stage.run()
-                                    outcome.record(clean: stage.finishedCleanly)
-                                }
-                                switch outputEndpoint {
-                                case .nats(let endpoint):
-                                    try run(JetStreamSink(
-                                        endpoint: endpoint, role: "--pub", chained: true,
-                                        snapshotInterval: settings.service.snapshotInterval, stop: stop, logger: logger))
-                                case .zeroMQ(let endpoint):
-                                    try run(ZeroMQSink(
-                                        context: context, endpoint: endpoint,
-                                        sendHighWaterMark: settings.output.sendHighWaterMark,
-                                        blocks: settings.output.outputPolicy == .block, curve: curve, stop: stop))
-                                }
+                    if shared {
+                        group.addTask {
+                            do {
+                                try await SocketThread.run(name: "smote-pipeline") { try receive(inline: true) }
+                            } catch {
+                                stop.request()
+                                throw Self.wrap(error, "pipeline thread")
                             }
-                        } catch {
-                            // Without an engine the input must stop too.
-                            stop.request()
-                            throw Self.wrap(error, "engine thread")
                         }
-                    }
-                    group.addTask {
-                        do {
-                            try await SocketThread.run(name: "smote-receive") {
-                                let deadLetter: (any EventSink)?
-                                switch deadLetterEndpoint {
-                                case .nats(let endpoint):
-                                    deadLetter = try JetStreamSink(
-                                        endpoint: endpoint, role: "--dead-letter", chained: false,
-                                        snapshotInterval: settings.service.snapshotInterval, stop: stop, logger: logger)
-                                case .zeroMQ(let endpoint):
-                                    deadLetter = ZeroMQSink(
-                                        context: context, endpoint: endpoint,
-                                        sendHighWaterMark: settings.output.sendHighWaterMark, blocks: false, curve: curve,
-                                        stop: stop)
-                                case nil:
-                                    deadLetter = nil
+                    } else {
+                        group.addTask {
+                            do {
+                                try await SocketThread.run(name: "smote-engine") {
+                                    func run<Sink: EventSink>(_ sink: Sink) throws {
+                                        let stage = engineStage(sink)
+                                        try stage.run()
+                                        outcome.record(clean: stage.finishedCleanly)
+                                    }
+                                    try withSink(zeroMQ: run, nats: run)
                                 }
-                                func run<Source: EventSource>(_ source: Source) throws {
-                                    try ReceiveStage(
-                                        settings: settings.input, source: source, deadLetter: deadLetter, context: context,
-                                        handoff: handoff, metrics: metrics, stop: stop, acknowledgements: acknowledgements,
-                                        namespace: namespace, restoredPosition: restoredPosition ?? 0, logger: logger
-                                    ).run()
-                                }
-                                if let natsInput {
-                                    try run(JetStreamSource(
-                                        endpoint: natsInput, settings: settings.input,
-                                        snapshotInterval: settings.service.snapshotInterval, resumeAfter: restoredPosition,
-                                        logger: logger))
-                                } else {
-                                    try run(ZeroMQSource(context: context, settings: settings.input, curve: curve, logger: logger))
-                                }
+                            } catch {
+                                // Without an engine the input must stop too.
+                                stop.request()
+                                throw Self.wrap(error, "engine thread")
                             }
-                        } catch {
-                            stop.request()
-                            throw Self.wrap(error, "receive thread")
+                        }
+                        group.addTask {
+                            do {
+                                try await SocketThread.run(name: "smote-receive") { try receive(inline: false) }
+                            } catch {
+                                stop.request()
+                                throw Self.wrap(error, "receive thread")
+                            }
                         }
                     }
                     try await group.waitForAll()

@@ -1,9 +1,10 @@
 import Synchronization
 
-/// Whether the daemon's two working threads are making progress, for `/healthz`.
+/// Whether the daemon's two working stages are making progress, for `/healthz`.
 ///
-/// The receive and engine threads each ``Heartbeat/beat()`` once per loop iteration; both
-/// loops come round at least every 200 ms when idle, and after every batch when busy. A
+/// The receive and engine stages each ``Heartbeat/beat()`` once per loop iteration (on one
+/// thread with `--pipeline-threads 1`, where a stuck thread stops both); both loops come
+/// round at least every 200 ms when idle, and after every batch when busy. A
 /// thread that has not beaten for ``staleAfterNanoseconds`` is stuck (an engine that
 /// generates without end, a receive thread that no batch comes back to, an output blocked on
 /// a subscriber under `--output-policy block`), and `/healthz` answers 503 naming it, while

@@ -2,7 +2,7 @@ import Logging
 import StreamSMOTECore
 import ZeroMQ
 
-/// The engine thread: takes batches from the receive thread, tracks each publisher's `seq`,
+/// The engine stage: takes batches from the receive stage, tracks each publisher's `seq`,
 /// feeds each event to the resampling engine, and publishes through the event sink, in
 /// arrival order, each real event (with `--forward-real`, on `real.<label>`) followed by the
 /// synthetic samples it triggered (on `synthetic.<label>`, with provenance).
@@ -10,9 +10,12 @@ import ZeroMQ
 /// It owns the engine, the sink and the snapshots. Order per snapshot (so that a crash at
 /// any instant loses or duplicates nothing a replaying source can give again): publish,
 /// wait until the sink has made it durable, write the snapshot covering the last input
-/// processed, then post that position for the receive thread to acknowledge. It returns
+/// processed, then post that position for the receive thread to acknowledge.
+///
+/// On a thread of its own (``run()``) it takes batches over the ``BatchHandoff`` and returns
 /// when the receive thread signals the end of input, after publishing everything it was
-/// handed (bounded by the stop's deadline) and writing the final snapshot.
+/// handed (bounded by the stop's deadline) and writing the final snapshot. With
+/// `--pipeline-threads 1` the receive thread drives it through an ``InlineOutlet`` instead.
 final class EngineStage<Sink: EventSink> {
     /// Every `latencySampleEvery`-th event's timings go to the histograms: a histogram
     /// update takes a lock, too much to pay per event at full rate.
@@ -112,16 +115,15 @@ final class EngineStage<Sink: EventSink> {
         log = RejectionLog(logger: logger)
     }
 
-    /// Opens the sink and the handoff, then runs until the end of input.
+    /// Runs on a thread of its own: opens the handoff and the sink, then takes batches from
+    /// the receive thread until the end of input.
     func run() throws {
-        let bound = try sink.open()
-        defer { sink.close(deadline: stop.deadline ?? Clock.monotonicNanoseconds() &+ 2_000_000_000) }
         let link = try Socket(context, type: .pair)
         defer { link.close() }
         try link.set(.linger(milliseconds: 0))
         try link.bind(handoff.address)
-        logger.info("output bound", metadata: ["output.endpoint": .string(bound)])
-        onReady(bound)
+        try open()
+        defer { close() }
 
         let message = Message()
         try link.set(.receiveTimeout(milliseconds: Self.idleMilliseconds))
@@ -130,20 +132,44 @@ final class EngineStage<Sink: EventSink> {
             let next = try nextBatch(link: link, message: message)
             guard case .batch(let index) = next else {
                 if case .end = next { break }
-                // Idle: keep gauges and the snapshot current while no input arrives.
-                sink.poll()
-                flush(batchSize: 0)
-                try saveSnapshotIfDue(final: false)
+                try idle()
                 continue
             }
             let batch = handoff.pool[Int(index)]
             try process(batch)
             unsavedChanges = true
             try BatchHandoff.send(index, over: link)
-            sink.poll()
-            flush(batchSize: batch.count)
-            try saveSnapshotIfDue(final: false)
+            try afterBatch(count: batch.count)
         }
+        try finish()
+    }
+
+    /// Opens the sink and reports it ready. Then ``consume(_:)`` each batch, ``idle()``
+    /// while none comes, ``finish()`` at the end of input, and always ``close()``.
+    func open() throws {
+        let bound = try sink.open()
+        logger.info("output bound", metadata: ["output.endpoint": .string(bound)])
+        onReady(bound)
+    }
+
+    /// Processes and publishes a batch, then does the chores (metrics, snapshot when due).
+    func consume(_ batch: EventBatch) throws {
+        metrics.health.engine.beat()
+        try process(batch)
+        unsavedChanges = true
+        try afterBatch(count: batch.count)
+    }
+
+    /// Keeps gauges and the snapshot current while no input arrives.
+    func idle() throws {
+        metrics.health.engine.beat()
+        sink.poll()
+        flush(batchSize: 0)
+        try saveSnapshotIfDue(final: false)
+    }
+
+    /// At the end of input: publishes the last tallies and writes the final snapshot.
+    func finish() throws {
         flush(batchSize: 0)
         try saveSnapshotIfDue(final: true)
         flush(batchSize: 0)
@@ -153,6 +179,17 @@ final class EngineStage<Sink: EventSink> {
             "output.dropped.shutdown": .stringConvertible(totals.droppedAtShutdown),
             "state.final": .string(store == nil ? "none" : finishedCleanly ? "written" : "failed"),
         ])
+    }
+
+    /// Closes the sink, waiting for its queue no longer than the stop's deadline.
+    func close() {
+        sink.close(deadline: stop.deadline ?? Clock.monotonicNanoseconds() &+ 2_000_000_000)
+    }
+
+    private func afterBatch(count: Int) throws {
+        sink.poll()
+        flush(batchSize: count)
+        try saveSnapshotIfDue(final: false)
     }
 
     private enum Next { case batch(UInt16), idle, end }

@@ -15,6 +15,29 @@ public struct ServiceSettings: Sendable, Equatable {
     /// On SIGTERM, how long publishing what was received may take; then the rest is
     /// dropped and counted, and the final snapshot is written.
     public var shutdownTimeout: Double = 10
+    /// Threads for the pipeline: decoding and the engine on one thread, or each on its own.
+    public var pipelineThreads: PipelineThreads = .auto
+
+    /// How the pipeline is laid out on threads.
+    public enum PipelineThreads: String, Sendable, CaseIterable {
+        /// One thread on a machine of fewer than 4 cores, else two.
+        case auto
+        /// One thread receives, decodes, runs the engine and publishes: no wake-up between
+        /// stages (lower latency), and no second thread competing for a core.
+        case one = "1"
+        /// The receive thread decodes; the engine thread resamples and publishes: more
+        /// throughput where both threads get a core of their own.
+        case two = "2"
+
+        /// Whether the stages run on one thread, on a machine of `cores` cores.
+        public func isShared(cores: Int) -> Bool {
+            switch self {
+            case .auto: cores < 4
+            case .one: true
+            case .two: false
+            }
+        }
+    }
 
     /// Log levels, as swift-log spells them.
     public enum LogLevel: String, Sendable, CaseIterable {
@@ -35,5 +58,7 @@ public struct ServiceSettings: Sendable, Equatable {
         .choice("log-level", default: "info", help: "Minimum level of log lines (logs go to standard error).", \.logLevel),
         .number("shutdown-timeout", "SECONDS", above: 0, includingLower: true, upTo: 3_600, default: "10",
                 help: "On SIGTERM, how long publishing what was received may take; then the rest is dropped and counted, and the final snapshot is written.", \.shutdownTimeout),
+        .choice("pipeline-threads", default: "auto",
+                help: "1: one thread receives, decodes, resamples and publishes (least latency; most throughput on few cores); 2: decoding and the engine on threads of their own (more throughput with 4+ cores); auto: 1 below 4 cores, else 2.", \.pipelineThreads),
     ]
 }

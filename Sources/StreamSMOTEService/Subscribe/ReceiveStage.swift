@@ -3,18 +3,18 @@ import ZeroMQ
 
 /// The receive thread: takes messages from the event source in batches, decodes and
 /// validates each payload, rejects bad input (counter, rate-limited log, dead letter),
-/// and hands full batches to the engine thread.
+/// and hands full batches to its ``BatchOutlet``: the engine thread, or the engine stage
+/// itself on this thread (`--pipeline-threads 1`).
 ///
-/// It owns the source, the dead-letter sink and its end of the handoff; nothing else
-/// touches them. It stops when the ``StopSignal`` is raised (the source returns at least
-/// every poll interval) or the context shuts down, and then tells the engine thread. It
+/// It owns the source, the dead-letter sink and its outlet; nothing else touches them. It
+/// stops when the ``StopSignal`` is raised (the source returns at least every poll
+/// interval) or the context shuts down, and then tells the outlet that input ended. It
 /// passes the engine's acknowledgements (``AcknowledgementBoard``) on to the source.
-final class ReceiveStage<Source: EventSource> {
+final class ReceiveStage<Source: EventSource, Outlet: BatchOutlet> {
     private let settings: InputSettings
     private let source: Source
     private let deadLetter: (any EventSink)?
-    private let context: Context
-    private let handoff: BatchHandoff
+    private let outlet: Outlet
     private let metrics: ServiceMetrics
     private let stop: StopSignal
     private let acknowledgements: AcknowledgementBoard
@@ -42,15 +42,14 @@ final class ReceiveStage<Source: EventSource> {
     /// - Parameters:
     ///   - restoredPosition: the position the restored snapshot covers (0 without one).
     init(
-        settings: InputSettings, source: Source, deadLetter: (any EventSink)?, context: Context, handoff: BatchHandoff,
+        settings: InputSettings, source: Source, deadLetter: (any EventSink)?, outlet: Outlet,
         metrics: ServiceMetrics, stop: StopSignal, acknowledgements: AcknowledgementBoard, namespace: UInt64,
         restoredPosition: UInt64, logger: Logger
     ) {
         self.settings = settings
         self.source = source
         self.deadLetter = deadLetter
-        self.context = context
-        self.handoff = handoff
+        self.outlet = outlet
         self.metrics = metrics
         self.stop = stop
         self.acknowledgements = acknowledgements
@@ -61,17 +60,16 @@ final class ReceiveStage<Source: EventSource> {
         decoder = EventDecoder(codec: settings.codec, validation: settings.validation)
     }
 
-    /// Runs the stage on the calling thread until stopped. The engine thread is always told
-    /// that input ended, also when this throws.
+    /// Runs the stage on the calling thread until stopped. The outlet is always told that
+    /// input ended (the engine thread drains what it has and stops), also when this throws.
     func run() throws {
-        let link = try Socket(context, type: .pair)
-        try link.set(.linger(milliseconds: 0))
-        try link.connect(handoff.address)
-        defer {
-            // The engine thread drains what it has and stops; ignore ETERM on shutdown.
-            _ = try? BatchHandoff.send(BatchHandoff.endOfStream, over: link)
-            link.close()
-        }
+        try outlet.open()
+        defer { outlet.close() }
+        try receive()
+        try outlet.finish()
+    }
+
+    private func receive() throws {
         defer { source.close() }
         try source.open()
         if let deadLetter {
@@ -80,38 +78,28 @@ final class ReceiveStage<Source: EventSource> {
         }
         defer { deadLetter?.close(deadline: Clock.monotonicNanoseconds() &+ 500_000_000) }
 
-        var free = Array((0..<handoff.pool.count).map(UInt16.init).reversed())
-        let returned = Message()
         while !stop.isRequested {
             metrics.health.receive.beat()
-            while let index = try BatchHandoff.receive(from: link, into: returned, dontWait: true) {
-                free.append(index)
-            }
-            if free.isEmpty {
-                // Every batch is with the engine: wait for one (shutdown interrupts this).
-                guard let index = try BatchHandoff.receive(from: link, into: returned, dontWait: false) else { continue }
-                free.append(index)
-            }
-            let index = free.removeLast()
-            let batch = handoff.pool[Int(index)]
+            guard let batch = try outlet.nextBatch() else { continue }
             batch.removeAll()
             // One clock reading per batch: messages after the first were already queued
             // when it arrived, so they share its arrival time (two clock calls per event
             // were 7 % of the daemon's time at full rate).
             batchArrival = nil
             guard try source.receive(limit: settings.batchSize, { message in accept(message, into: batch) }) != nil else {
-                free.append(index)
+                outlet.discard(batch)
                 break
             }
             // A batch of rejected messages only still moves a replaying source's position.
             if batch.count > 0 || source.replays && batch.coveredThrough > 0 {
-                guard try BatchHandoff.send(index, over: link) else {
+                guard try outlet.deliver(batch) else {
                     // Only a stopped engine thread refuses a batch; its error ends the daemon.
                     logger.error("the engine thread is gone; input stops")
                     break
                 }
             } else {
-                free.append(index)
+                outlet.discard(batch)
+                try outlet.idle()
             }
             try passAcknowledgements()
             // Metrics are shared state: publish them ten times a second, not per batch (at
