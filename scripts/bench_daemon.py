@@ -12,7 +12,7 @@ daemon's own receive-to-publish latency and batch size from its /metrics (bucket
 tell time spent inside the daemon from time in libzmq's I/O threads, TCP and the scheduler.
 
 Usage: bench_daemon.py STREAMSMOTE BENCH_EDGE [--count N] [--rounds R] [--codec json,protobuf]
-       [--ratio 0.1,0.5] [--latency-rates 20000,100000] [--latency-seconds S]
+       [--ratio 0.1,0.5] [--latency-rates 20000,100000] [--latency-seconds S] [--daemon-arg=OPTION ...]
 """
 import argparse
 import json
@@ -138,7 +138,7 @@ def run_once(args, work, target, codec, ratio, count, rate, payload_file):
             [args.streamsmote, "run", "--sub", f"tcp://127.0.0.1:{inp}", "--pub", f"tcp://127.0.0.1:{out}",
              "--codec", codec, "--minority", "fraud", "--forward-real", "--ratio", str(ratio),
              "--window-events", "50000", "--recv-hwm", "10000000", "--send-hwm", "10000000",
-             "--metrics", metrics, "--log-level", "warning"],
+             "--metrics", metrics, "--log-level", "warning", *args.daemon_arg],
             stdout=middle_log, stderr=middle_log)
     sub = subprocess.Popen([args.bench_edge, "sub", f"tcp://127.0.0.1:{out}", str(count), done],
                            stdout=subprocess.PIPE, text=True)
@@ -170,6 +170,8 @@ def main():
     parser.add_argument("--ratio", default="0.1,0.5")
     parser.add_argument("--latency-rates", default="20000,100000")
     parser.add_argument("--latency-seconds", type=float, default=4)
+    parser.add_argument("--daemon-arg", action="append", default=[],
+                        help="an extra option for streamsmote run, repeated per word (--daemon-arg=--pipeline-threads --daemon-arg=2)")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="bench-daemon-")
     codecs = args.codec.split(",")
@@ -179,7 +181,8 @@ def main():
         files[codec] = os.path.join(work, f"payloads.{codec}")
         write_payloads(files[codec], payloads(codec))
     print(f"bench-daemon: {args.count} events x 30 features, 1% minority, --forward-real, {args.rounds} rounds; "
-          f"relay = bare zmq_proxy; same C publisher and subscriber for both", flush=True)
+          f"relay = bare zmq_proxy; same C publisher and subscriber for both"
+          + (f"; daemon options {' '.join(args.daemon_arg)}" if args.daemon_arg else ""), flush=True)
     rows = []
     for codec in codecs:
         for ratio in ratios:

@@ -135,6 +135,33 @@ struct MetricsServerTests {
     }
 }
 
+extension MetricsServerTests {
+    @Test("on one pipeline thread, /healthz reads the thread's last beat in either stage and names the stage it stopped in")
+    func healthzOnOneThread() throws {
+        let clock = FakeClock()
+        let health = Health(staleAfterSeconds: 5) { clock.now }
+        health.runStagesOnOneThread()
+        // Quiet input: the receive stage beats, the engine stage's chores are rarer. Healthy.
+        for _ in 0..<20 {
+            clock.advance(seconds: 1)
+            health.receive.beat()
+        }
+        #expect(health.check() == .healthy)
+        // Stuck publishing: the engine stage beat last, then nothing.
+        health.engine.beat()
+        clock.advance(seconds: 6)
+        guard case .stalled(let lines) = health.check() else {
+            Issue.record("a silent pipeline thread counts as healthy")
+            return
+        }
+        #expect(lines.count == 1)
+        #expect(lines.first?.contains("engine") == true)
+        #expect(lines.first?.contains("pipeline thread") == true)
+        health.receive.beat()
+        #expect(health.check() == .healthy)
+    }
+}
+
 /// The request-head parser on its own: every split of the input, the size limit's edge.
 @Suite("HTTP request head")
 struct HTTPRequestHeadTests {

@@ -123,6 +123,7 @@ public struct Daemon: Service {
         let outcome = FinalOutcome()
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let shared = settings.service.pipelineThreads.isShared(cores: cores)
+        if shared { metrics.health.runStagesOnOneThread() }
         logger.info("pipeline on \(shared ? "one thread" : "two threads")", metadata: [
             "pipeline.threads": .string(settings.service.pipelineThreads.rawValue), "pipeline.cores": .stringConvertible(cores),
         ])

@@ -35,6 +35,9 @@ public final class Health: Sendable {
             let then = last.load(ordering: .relaxed)
             return now > then ? now - then : 0
         }
+
+        /// The monotonic time of the last beat.
+        var lastBeat: UInt64 { last.load(ordering: .relaxed) }
     }
 
     /// What `/healthz` answers.
@@ -53,6 +56,7 @@ public final class Health: Sendable {
     /// How long a thread may go without a beat before it counts as stuck.
     public let staleAfterNanoseconds: UInt64
     private let clock: @Sendable () -> UInt64
+    private let oneThread = Atomic(false)
 
     /// The default silence after which a thread counts as stuck. Both loops come round every
     /// 200 ms when idle; a periodic snapshot of a large window takes about a second.
@@ -76,11 +80,25 @@ public final class Health: Sendable {
         engine = Heartbeat(name: "engine", clock: clock)
     }
 
+    /// Both stages run on one thread (`--pipeline-threads 1`): the thread is stuck only when
+    /// neither stage beat within ``staleAfterNanoseconds``, and the answer names the stage
+    /// that beat last, where it stopped.
+    public func runStagesOnOneThread() {
+        oneThread.store(true, ordering: .relaxed)
+    }
+
     /// Whether every thread beat within ``staleAfterNanoseconds``.
     ///
     /// - Complexity: O(1).
     public func check() -> Status {
         let now = clock()
+        if oneThread.load(ordering: .relaxed) {
+            let (latest, stage) = engine.lastBeat >= receive.lastBeat ? (engine, "engine") : (receive, "receive")
+            let silence = latest.silence(now: now)
+            guard silence > staleAfterNanoseconds else { return .healthy }
+            let seconds = (Double(silence) / 1e8).rounded() / 10
+            return .stalled(["pipeline thread, in the \(stage) stage: no progress for \(seconds) s"])
+        }
         var stalled: [String] = []
         for heartbeat in [receive, engine] {
             let silence = heartbeat.silence(now: now)
