@@ -83,6 +83,13 @@ public struct Daemon: Service {
         do { context = try Context(ioThreads: 1) } catch {
             throw ServiceError(.socket, "cannot create the ZeroMQ context", cause: error)
         }
+        // A forwarded event's frame is kept until it is sent, and for as long as a slow
+        // subscriber's queue holds it: it must not pin a shared read buffer. Without the
+        // option, payloads are copied instead.
+        let movesFrames = context.setZeroCopyReceive(false)
+        if !movesFrames {
+            logger.info("this libzmq cannot turn off zero-copy receive: forwarded payloads are copied")
+        }
         let metrics = ServiceMetrics()
         var zap: ZAPHandler?
         if let allowed = curve?.allowed {
@@ -109,8 +116,11 @@ public struct Daemon: Service {
 
         let stop = StopSignal()
         let acknowledgements = AcknowledgementBoard()
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let shared = configuration.service.pipelineThreads.isShared(cores: cores)
+        // On one thread the batches are the receive stage's own; the pool stays empty.
         let handoff = BatchHandoff(
-            batches: Self.batchesInFlight, capacity: configuration.input.batchSize,
+            batches: shared ? 1 : Self.batchesInFlight, capacity: shared ? 0 : configuration.input.batchSize,
             keepsPayloads: configuration.output.forwardReal,
             address: "inproc://streamsmote-handoff-\(UInt64.random(in: 0...UInt64.max))")
         let (settings, logger, onReady) = (configuration, self.logger, self.onReady)
@@ -121,8 +131,6 @@ public struct Daemon: Service {
         let namespace = natsInput == nil ? UInt64.random(in: 1...UInt64.max) : 0
         let restoredPosition = restored?.inputPosition
         let outcome = FinalOutcome()
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        let shared = settings.service.pipelineThreads.isShared(cores: cores)
         if shared { metrics.health.runStagesOnOneThread() }
         logger.info("pipeline on \(shared ? "one thread" : "two threads")", metadata: [
             "pipeline.threads": .string(settings.service.pipelineThreads.rawValue), "pipeline.cores": .stringConvertible(cores),
@@ -171,7 +179,7 @@ public struct Daemon: Service {
                 try ReceiveStage(
                     settings: settings.input, source: source, deadLetter: deadLetter, outlet: outlet,
                     metrics: metrics, stop: stop, acknowledgements: acknowledgements,
-                    namespace: namespace, restoredPosition: restoredPosition ?? 0, logger: logger
+                    namespace: namespace, restoredPosition: restoredPosition ?? 0, movesFrames: movesFrames, logger: logger
                 ).run()
             }
             func receive<Outlet: BatchOutlet>(into outlet: Outlet) throws {

@@ -49,9 +49,9 @@ public final class Health: Sendable {
         case stalled([String])
     }
 
-    /// The receive thread (input → decode → batches).
+    /// The receive stage (input → decode → batches).
     public let receive: Heartbeat
-    /// The engine thread (batches → engine → output).
+    /// The engine stage (batches → engine → output).
     public let engine: Heartbeat
     /// How long a thread may go without a beat before it counts as stuck.
     public let staleAfterNanoseconds: UInt64

@@ -131,8 +131,8 @@ final class InlineOutlet<Sink: EventSink>: BatchOutlet {
 
     func discard(_ batch: EventBatch) {}
 
-    /// The engine's idle chores, at most every ``EngineStage/idleMilliseconds`` (a stream of
-    /// rejected messages calls this for each one).
+    /// The engine's idle chores, at most every ``EngineStage/idleMilliseconds`` (called for
+    /// every batch with nothing to pass on, which a stream of rejected messages makes often).
     func idle() throws {
         let now = Clock.monotonicNanoseconds()
         guard now &- lastIdle >= UInt64(EngineStage<Sink>.idleMilliseconds) * 1_000_000 else { return }

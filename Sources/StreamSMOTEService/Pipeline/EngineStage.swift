@@ -20,7 +20,7 @@ final class EngineStage<Sink: EventSink> {
     /// Every `latencySampleEvery`-th event's timings go to the histograms: a histogram
     /// update takes a lock, too much to pay per event at full rate.
     static var latencySampleEvery: Int { 8 }
-    /// How long the engine thread waits for a batch before doing its idle chores.
+    /// How long the engine stage goes without a batch before doing its idle chores.
     static var idleMilliseconds: Int32 { 200 }
 
     private let output: OutputSettings
@@ -138,8 +138,10 @@ final class EngineStage<Sink: EventSink> {
             let batch = handoff.pool[Int(index)]
             try process(batch)
             unsavedChanges = true
+            // Read before the batch goes back: the receive thread refills it at once.
+            let count = batch.count
             try BatchHandoff.send(index, over: link)
-            try afterBatch(count: batch.count)
+            try afterBatch(count: count)
         }
         try finish()
     }
@@ -271,7 +273,12 @@ final class EngineStage<Sink: EventSink> {
     }
 
     private func process(_ batch: EventBatch) throws {
-        defer { position = max(position, batch.coveredThrough) }
+        defer {
+            position = max(position, batch.coveredThrough)
+            // Frames not sent (dropped at the HWM, rejected by the engine, copied by a sink
+            // that reads bytes) are let go now, not when the batch is next filled.
+            batch.releaseFrames()
+        }
         guard batch.count > 0 else { return }
         if engine == nil {
             if let weights = template.featureWeights, weights.count != batch.dimension {

@@ -1,9 +1,10 @@
 import ZeroMQ
 
-/// Accepted events handed from the receive thread to the engine thread, in arrival order.
+/// Accepted events handed from the receive stage to the engine stage, in arrival order.
 ///
-/// A batch is filled by one thread, handed over through ``BatchHandoff`` and read by the
-/// other; it is never touched by two threads at once, and the handoff (an inproc ZeroMQ
+/// A batch is filled by the receive thread and read by the engine stage, on the same thread
+/// or, handed over through ``BatchHandoff``, on the engine thread; it is never touched by two
+/// threads at once, and the handoff (an inproc ZeroMQ
 /// message) orders the memory. Storage is flat and kept across uses: after warm-up, filling
 /// and reading a batch allocates nothing except ids longer than 15 UTF-8 bytes.
 ///
@@ -74,12 +75,8 @@ final class EventBatch: @unchecked Sendable {
 
     /// Empties the batch, keeping its storage.
     func removeAll() {
-        if holdsFrames {
-            // Frames not sent (dropped at the HWM, rejected by the engine) let go of their
-            // bytes now rather than pin libzmq's receive buffers until reused.
-            for index in 0..<count where payloadFrames[index].count > 0 { payloadFrames[index].clear() }
-            holdsFrames = false
-        }
+        releaseFrames()
+        holdsFrames = false
         count = 0
         coveredThrough = 0
         ids.removeAll(keepingCapacity: true)
@@ -153,6 +150,12 @@ final class EventBatch: @unchecked Sendable {
     func withTopic<R>(of index: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         let start = index == 0 ? 0 : topicEnds[index - 1]
         return try topics.withUnsafeBytes { all in try body(UnsafeRawBufferPointer(rebasing: all[start..<topicEnds[index]])) }
+    }
+
+    /// Lets go of the payload frames still held (not sent on); their payloads read empty after.
+    func releaseFrames() {
+        guard holdsFrames else { return }
+        for index in 0..<count where payloadFrames[index].count > 0 { payloadFrames[index].clear() }
     }
 
     /// The payload frame of event `index`, when the batch holds frames: sending it on

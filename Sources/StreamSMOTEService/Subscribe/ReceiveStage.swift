@@ -34,6 +34,9 @@ final class ReceiveStage<Source: EventSource, Outlet: BatchOutlet> {
     private var lastPosition: UInt64
     /// The namespace of output ids (dead letters): 0 for a replaying source.
     let namespace: UInt64
+    /// Whether accepted payload frames move into the batch (the context gives each frame an
+    /// allocation of its own) rather than being copied.
+    private let movesFrames: Bool
     /// Monotonic and wall-clock arrival time of the batch being drained.
     private var batchArrival: (UInt64, Double)?
 
@@ -44,8 +47,9 @@ final class ReceiveStage<Source: EventSource, Outlet: BatchOutlet> {
     init(
         settings: InputSettings, source: Source, deadLetter: (any EventSink)?, outlet: Outlet,
         metrics: ServiceMetrics, stop: StopSignal, acknowledgements: AcknowledgementBoard, namespace: UInt64,
-        restoredPosition: UInt64, logger: Logger
+        restoredPosition: UInt64, movesFrames: Bool, logger: Logger
     ) {
+        self.movesFrames = movesFrames
         self.settings = settings
         self.source = source
         self.deadLetter = deadLetter
@@ -65,11 +69,6 @@ final class ReceiveStage<Source: EventSource, Outlet: BatchOutlet> {
     func run() throws {
         try outlet.open()
         defer { outlet.close() }
-        try receive()
-        try outlet.finish()
-    }
-
-    private func receive() throws {
         defer { source.close() }
         try source.open()
         if let deadLetter {
@@ -77,7 +76,14 @@ final class ReceiveStage<Source: EventSource, Outlet: BatchOutlet> {
             logger.info("dead letters bound", metadata: ["deadletter.endpoint": .string(bound)])
         }
         defer { deadLetter?.close(deadline: Clock.monotonicNanoseconds() &+ 500_000_000) }
+        try receive()
+        // Before the source closes: on one thread the engine stage publishes the rest and
+        // writes the final snapshot here, and the source is told what that snapshot covers.
+        try outlet.finish()
+        try passAcknowledgements()
+    }
 
+    private func receive() throws {
         while !stop.isRequested {
             metrics.health.receive.beat()
             guard let batch = try outlet.nextBatch() else { continue }
@@ -160,7 +166,7 @@ final class ReceiveStage<Source: EventSource, Outlet: BatchOutlet> {
         // Last: the payload frame moves into the batch.
         batch.append(
             event, timestamp: event.ts ?? arrivalEpoch, arrival: arrival, position: position, topic: message.topic,
-            payload: message.payload, payloadFrame: message.frames?[1])
+            payload: message.payload, payloadFrame: movesFrames ? message.frames?[1] : nil)
     }
 
     private func reject(_ message: borrowing InboundMessage, _ rejection: EventRejection, _ now: UInt64, _ position: UInt64) {

@@ -2,8 +2,8 @@ import ZeroMQ
 
 /// Where the daemon's output goes: a ZeroMQ XPUB socket, a JetStream stream, ….
 ///
-/// A sink is made, used and closed on the engine thread (or, for dead letters, the receive
-/// thread), which owns it. Every message carries an ``OutputID`` derived from the input
+/// A sink is made, used and closed on the thread that runs the engine stage (or, for dead
+/// letters, the receive thread), which owns it. Every message carries an ``OutputID`` derived from the input
 /// position that produced it, so a transport that de-duplicates (JetStream's `Nats-Msg-Id`)
 /// drops what a replay after a crash publishes again.
 protocol EventSink: AnyObject {
