@@ -210,6 +210,17 @@ def rss_kib(pid):
     return 0
 
 
+def stalled_subscriber(d):
+    """A subscriber on `d`'s output that never reads, behind a queue of one message and a
+    small kernel buffer, so that the daemon's own queue for it fills."""
+    stalled = ctx.socket(zmq.SUB)
+    stalled.setsockopt(zmq.RCVHWM, 1)
+    stalled.setsockopt(zmq.RCVBUF, 4096)
+    stalled.setsockopt(zmq.SUBSCRIBE, b"")
+    stalled.connect(f"tcp://127.0.0.1:{d.out}")
+    return stalled
+
+
 def close(*sockets):
     for s in sockets:
         s.close(0)
@@ -318,11 +329,7 @@ def item_2(check):
     # reads, behind kernel buffers kept small; 60 KB payloads fill them quickly.
     d = Daemon(["--output-policy", "block", "--send-hwm", "1", "--forward-real", "--shutdown-timeout", "2"])
     check(d.ready(), "the blocking daemon starts")
-    stalled = ctx.socket(zmq.SUB)
-    stalled.setsockopt(zmq.RCVHWM, 1)
-    stalled.setsockopt(zmq.RCVBUF, 4096)
-    stalled.setsockopt(zmq.SUBSCRIBE, b"")
-    stalled.connect(f"tcp://127.0.0.1:{d.out}")
+    stalled = stalled_subscriber(d)
     pub, sub = d.pair()
     close(sub)
     check(d.scrape("/healthz") == "ok\n", "/healthz ok before the output blocks")
@@ -441,11 +448,7 @@ def item_6(check):
     check(status not in (0, None) and "--send-hwm" in text, f"--send-hwm 0 refused (exit {status})")
     d = Daemon(["--send-hwm", "100", "--forward-real", "--dimension", "2"])
     check(d.ready(), "the daemon starts")
-    stalled = ctx.socket(zmq.SUB)
-    stalled.setsockopt(zmq.RCVHWM, 1)
-    stalled.setsockopt(zmq.RCVBUF, 4096)
-    stalled.setsockopt(zmq.SUBSCRIBE, b"")
-    stalled.connect(f"tcp://127.0.0.1:{d.out}")
+    stalled = stalled_subscriber(d)
     pub, sub = d.pair()
     close(sub)
     # Memory after each round of 24 MB that the subscriber reads none of: bounded queues make
@@ -742,11 +745,7 @@ def item_14(check):
     grew the daemon by hundreds of megabytes. A queued event must cost about its own size."""
     d = Daemon(["--forward-real", "--send-hwm", "100000", "--minority", "fraud", "--ratio", "0.01"])
     check(d.ready(), "the daemon starts")
-    stalled = ctx.socket(zmq.SUB)
-    stalled.setsockopt(zmq.RCVHWM, 1)
-    stalled.setsockopt(zmq.RCVBUF, 4096)
-    stalled.setsockopt(zmq.SUBSCRIBE, b"")
-    stalled.connect(f"tcp://127.0.0.1:{d.out}")
+    stalled = stalled_subscriber(d)
     pub, sub = d.pair()
     close(sub)
     pad = "p" * 200
