@@ -11,8 +11,14 @@ receive time minus the send time stamped in each event's id, and each latency ro
 daemon's own receive-to-publish latency and batch size from its /metrics (bucket bounds), to
 tell time spent inside the daemon from time in libzmq's I/O threads, TCP and the scheduler.
 
+--floor adds, per codec and round, the daemon with a minority label the publisher never sends:
+the work the product contract requires of every event (decode, validate, count, forward) with
+no window and nothing generated, beside the relay in the same run. --threads splits each
+middle box's CPU per event by thread (libzmq's I/O thread, the pipeline threads).
+
 Usage: bench_daemon.py STREAMSMOTE BENCH_EDGE [--count N] [--rounds R] [--codec json,protobuf]
-       [--ratio 0.1,0.5] [--latency-rates 20000,100000] [--latency-seconds S] [--daemon-arg=OPTION ...]
+       [--ratio 0.1,0.5] [--latency-rates 20000,100000] [--latency-seconds S] [--floor] [--threads]
+       [--daemon-arg=OPTION ...]
 """
 import argparse
 import json
@@ -93,6 +99,21 @@ def cpu_seconds(pid):
         return float("nan")
 
 
+def thread_cpu_seconds(pid):
+    """User + system CPU time per thread name (summed over threads of one name), from /proc."""
+    threads = {}
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                head, rest = f.read().rsplit(")", 1)
+            name = head.split("(", 1)[1]
+            fields = rest.split()
+            threads[name] = threads.get(name, 0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        pass
+    return threads
+
+
 def scrape_histograms(address):
     """The daemon's own view, from /metrics: receive-to-publish latency (from the moment the
     receive thread took the event's batch off the SUB socket to its publication on the XPUB,
@@ -136,13 +157,13 @@ def run_once(args, work, target, codec, ratio, count, rate, payload_file):
         metrics = f"127.0.0.1:{free_port()}"
         middle = subprocess.Popen(
             [args.streamsmote, "run", "--sub", f"tcp://127.0.0.1:{inp}", "--pub", f"tcp://127.0.0.1:{out}",
-             "--codec", codec, "--minority", "fraud", "--forward-real", "--ratio", str(ratio),
+             "--codec", codec, "--minority", "fraud" if target == "daemon" else "no-such-label", "--forward-real", "--ratio", str(ratio),
              "--window-events", "50000", "--recv-hwm", "10000000", "--send-hwm", "10000000",
              "--metrics", metrics, "--log-level", "warning", *args.daemon_arg],
             stdout=middle_log, stderr=middle_log)
     sub = subprocess.Popen([args.bench_edge, "sub", f"tcp://127.0.0.1:{out}", str(count), done],
                            stdout=subprocess.PIPE, text=True)
-    if target == "daemon" and not wait_metric(metrics, "streamsmote_output_subscriptions", 1):
+    if target != "relay" and not wait_metric(metrics, "streamsmote_output_subscriptions", 1):
         raise SystemExit("the daemon never registered the subscriber")
     # The relay passes the subscription upstream, so the publisher waits for it either way.
     pub = subprocess.Popen([args.bench_edge, "pub", f"tcp://127.0.0.1:{inp}", payload_file, str(count),
@@ -150,7 +171,8 @@ def run_once(args, work, target, codec, ratio, count, rate, payload_file):
     summary = json.loads(sub.communicate(timeout=600)[0])
     pub.wait(timeout=60)
     summary["cpu_seconds"] = cpu_seconds(middle.pid)
-    if target == "daemon":
+    summary["threads"] = thread_cpu_seconds(middle.pid)
+    if target != "relay":
         summary["internal"] = scrape_histograms(metrics)
     middle.terminate()
     middle.wait(timeout=30)
@@ -158,6 +180,14 @@ def run_once(args, work, target, codec, ratio, count, rate, payload_file):
     if summary["real"] != count:
         print(f"  !! {target} {codec}: {summary['real']} of {count} events arrived", flush=True)
     return summary
+
+
+def print_threads(args, runs):
+    """The CPU per event of each thread (by name) of each middle box."""
+    for name, summary in runs:
+        parts = ", ".join(f"{thread} {seconds / args.count * 1e6:.2f}"
+                          for thread, seconds in sorted(summary["threads"].items(), key=lambda t: -t[1]) if seconds)
+        print(f"    {name} CPU per event by thread (µs): {parts}", flush=True)
 
 
 def main():
@@ -170,6 +200,12 @@ def main():
     parser.add_argument("--ratio", default="0.1,0.5")
     parser.add_argument("--latency-rates", default="20000,100000")
     parser.add_argument("--latency-seconds", type=float, default=4)
+    parser.add_argument("--floor", action="store_true",
+                        help="also run the floor once per codec and round: the daemon with a minority label the "
+                             "publisher never sends, so every event is decoded, validated, counted and forwarded "
+                             "but none is kept and nothing is generated")
+    parser.add_argument("--threads", action="store_true",
+                        help="also print the CPU per event of each thread of the relay and the daemon")
     parser.add_argument("--daemon-arg", action="append", default=[],
                         help="an extra option for streamsmote run, repeated per word (--daemon-arg=--pipeline-threads --daemon-arg=2)")
     args = parser.parse_args()
@@ -195,10 +231,29 @@ def main():
                       f"daemon {daemon['rate']:9.0f} ev/s ({daemon['synthetic'] / max(1, daemon['real']):.2f} synthetic/event), "
                       f"daemon/relay = {quotient:.2f}; CPU per event relay {relay['cpu_seconds'] / args.count * 1e6:.2f} µs, "
                       f"daemon {daemon['cpu_seconds'] / args.count * 1e6:.2f} µs", flush=True)
+                if args.threads:
+                    print_threads(args, (("relay", relay), ("daemon", daemon)))
+    floors = []
+    if args.floor:
+        for codec in codecs:
+            for round_ in range(1, args.rounds + 1):
+                relay = run_once(args, work, "relay", codec, 0.1, args.count, None, files[codec])
+                floor = run_once(args, work, "floor", codec, 0.1, args.count, None, files[codec])
+                quotient = floor["rate"] / relay["rate"] if relay["rate"] else 0
+                floors.append((codec, quotient))
+                print(f"{codec:8} floor       round {round_}: relay {relay['rate']:9.0f} ev/s, "
+                      f"floor  {floor['rate']:9.0f} ev/s (no minority: decode, validate, count, forward), "
+                      f"floor/relay = {quotient:.2f}; CPU per event relay {relay['cpu_seconds'] / args.count * 1e6:.2f} µs, "
+                      f"floor {floor['cpu_seconds'] / args.count * 1e6:.2f} µs", flush=True)
+                if args.threads:
+                    print_threads(args, (("relay", relay), ("floor", floor)))
     for codec in codecs:
         for ratio in ratios:
             values = [q for c, r, q in rows if c == codec and r == ratio]
             print(f"summary {codec:8} --ratio {ratio}: daemon/relay min {min(values):.2f} median {statistics.median(values):.2f} max {max(values):.2f}")
+        values = [q for c, q in floors if c == codec]
+        if values:
+            print(f"summary {codec:8} floor      : floor/relay  min {min(values):.2f} median {statistics.median(values):.2f} max {max(values):.2f}")
     latencies = []
     for rate in [int(r) for r in args.latency_rates.split(",") if r]:
         count = int(rate * args.latency_seconds)
