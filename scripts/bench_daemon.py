@@ -12,9 +12,10 @@ daemon's own receive-to-publish latency and batch size from its /metrics (bucket
 tell time spent inside the daemon from time in libzmq's I/O threads, TCP and the scheduler.
 
 --floor adds, per codec and round, the daemon with a minority label the publisher never sends:
-the work the product contract requires of every event (decode, validate, count, forward) with
-no window and nothing generated, beside the relay in the same run. --threads splits each
-middle box's CPU per event by thread (libzmq's I/O thread, the pipeline threads).
+the work the product contract requires of every event (decode, validate, count in the window,
+forward) with no minority sample kept and nothing generated, beside the relay in the same run.
+--threads splits each middle box's CPU per event by thread (libzmq's I/O thread, the pipeline
+threads).
 
 Usage: bench_daemon.py STREAMSMOTE BENCH_EDGE [--count N] [--rounds R] [--codec json,protobuf]
        [--ratio 0.1,0.5] [--latency-rates 20000,100000] [--latency-seconds S] [--floor] [--threads]
@@ -202,8 +203,8 @@ def main():
     parser.add_argument("--latency-seconds", type=float, default=4)
     parser.add_argument("--floor", action="store_true",
                         help="also run the floor once per codec and round: the daemon with a minority label the "
-                             "publisher never sends, so every event is decoded, validated, counted and forwarded "
-                             "but none is kept and nothing is generated")
+                             "publisher never sends, so every event is decoded, validated, counted in the window "
+                             "and forwarded, but no sample is kept and nothing is generated")
     parser.add_argument("--threads", action="store_true",
                         help="also print the CPU per event of each thread of the relay and the daemon")
     parser.add_argument("--daemon-arg", action="append", default=[],
