@@ -83,8 +83,13 @@ final class JetStreamSource: EventSource {
     /// was found or created (0 for a new one), so a first answer that never arrives is
     /// noticed too.
     private var lastConsumerSequence: UInt64 = 0
+    /// The input stream's replicas, for the bucket of ``ConsumerResumePoint``.
+    private var streamReplicas = 1
 
     let replays = true
+
+    /// Tests only: runs between deleting the consumer and adding it again, to stop there.
+    var afterConsumerDeleteForTesting: (() throws(ServiceError) -> Void)?
 
     /// The ack wait for a snapshot interval: well above it, so that a healthy daemon (which
     /// acknowledges after each snapshot) never sees a redelivery, with room for a flush that
@@ -153,6 +158,7 @@ final class JetStreamSource: EventSource {
                     .invalidConfiguration,
                     "input stream \(stream) uses interest retention: re-creating its consumer at a restart could drop messages; use limits (or work-queue) retention")
             }
+            streamReplicas = info.configuration.replicas
             lock = try ConsumerLock(jetStream: jetStream, stream: stream, consumer: consumerName, replicas: info.configuration.replicas, logger: logger)
             (floor, lastConsumerSequence) = try positionConsumer(jetStream, stream: stream)
             subscription = try NATSCall.retrying { () throws(NATSError) in try jetStream.pullSubscribe(stream: stream, consumer: consumerName) }
@@ -188,7 +194,15 @@ final class JetStreamSource: EventSource {
                 .invalidConfiguration,
                 "consumer \(consumerName) of stream \(stream) filters \(existing.configuration.filterSubject ?? "nothing") but --sub asks for \(filter ?? "no filter"): a consumer's filter is its partition; use another consumer name, or delete this one")
         }
-        let start = (resumeAfter ?? existing?.ackFloor.streamSequence ?? 0) + 1
+        var start = (resumeAfter ?? existing?.ackFloor.streamSequence ?? 0) + 1
+        if existing == nil, resumeAfter == nil,
+           let point = try ConsumerResumePoint.read(jetStream, stream: stream, consumer: consumerName) {
+            // A daemon stopped between deleting the consumer and adding it again.
+            logger.warning("input consumer \(consumerName) is missing and was being re-created at \(point) when a daemon stopped: resuming there (KV bucket \(ConsumerResumePoint.bucket))", metadata: [
+                "input.stream": .string(stream), "input.consumer": .string(consumerName), "input.start": .stringConvertible(point),
+            ])
+            start = point
+        }
         if let existing {
             let current = existing.configuration
             let settled = existing.ackPendingCount == 0 && existing.ackFloor.streamSequence == start - 1
@@ -212,6 +226,10 @@ final class JetStreamSource: EventSource {
 
     /// Creates the consumer delivering from stream sequence `start`, deleting the one there
     /// first when `replacing`, retrying each call for up to `patience` nanoseconds.
+    ///
+    /// Before a delete, `start` is recorded in ``ConsumerResumePoint`` (nothing is deleted if
+    /// that fails), and it is removed once the consumer exists again: a daemon stopped in
+    /// between resumes there, not at the stream's first message.
     private func createConsumer(
         _ jetStream: JetStream, stream: String, start: UInt64, replacing: Bool, patience: UInt64 = NATSCall.patience
     ) throws(ServiceError) {
@@ -222,15 +240,25 @@ final class JetStreamSource: EventSource {
         configuration.ackWait = ackWait
         configuration.maxAckPending = maxAckPending
         configuration.filterSubject = filter
-        do throws(NATSError) {
-            if replacing {
+        if replacing {
+            try ConsumerResumePoint.record(
+                jetStream, stream: stream, consumer: consumerName, replicas: streamReplicas, start: start, patience: patience)
+            do throws(NATSError) {
                 try NATSCall.retrying(patience: patience) { () throws(NATSError) in
                     do throws(NATSError) { try jetStream.deleteConsumer(stream: stream, name: consumerName) } catch where error.status == .notFound {}
                 }
+            } catch {
+                throw ServiceError(.socket, "cannot create consumer \(consumerName) of stream \(stream) at sequence \(start)", cause: error)
             }
+            try afterConsumerDeleteForTesting?()
+        }
+        do throws(NATSError) {
             _ = try NATSCall.retrying(patience: patience) { () throws(NATSError) in try jetStream.addConsumer(stream: stream, configuration) }
         } catch {
             throw ServiceError(.socket, "cannot create consumer \(consumerName) of stream \(stream) at sequence \(start)", cause: error)
+        }
+        if !ConsumerResumePoint.clear(jetStream, stream: stream, consumer: consumerName, patience: patience) {
+            logger.warning("cannot remove the resume point of consumer \(consumerName) from the KV bucket \(ConsumerResumePoint.bucket); it is read only if the consumer goes missing without a snapshot (delete key \(ConsumerResumePoint.key(stream: stream, consumer: consumerName)) to be sure)")
         }
     }
 
@@ -241,9 +269,9 @@ final class JetStreamSource: EventSource {
     /// Re-creates the consumer after a gap in its deliveries, at the position acknowledged
     /// last; `false` (logged) when the cluster cannot do it yet.
     ///
-    /// Between the delete and the add no consumer exists; a daemon that stopped there would
-    /// start the next time from its snapshot, or without `--state` from the stream's start,
-    /// so ``close()`` makes one more attempt.
+    /// Between the delete and the add no consumer exists; a daemon that stopped there starts
+    /// the next time from its snapshot, or without `--state` from the ``ConsumerResumePoint``
+    /// recorded before the delete. ``close()`` makes one more attempt.
     private func restartConsumer() -> Bool {
         guard let jetStream else { return false }
         subscription = nil
@@ -417,12 +445,12 @@ final class JetStreamSource: EventSource {
     }
 
     func close() {
-        // A consumer deleted at a gap and not yet created again: one more try, or the next
-        // start without --state would read the stream from its beginning. Not when another
+        // A consumer deleted at a gap and not yet created again: one more try (the next start
+        // would resume from the snapshot or the recorded resume point). Not when another
         // daemon holds the consumer now: it is that daemon's to position.
         if restartPending, jetStream != nil, let lock, !lock.lost, (try? lock.refreshIfDue(now: Clock.monotonicNanoseconds())) != nil,
            !restartConsumer() {
-            logger.error("input consumer \(consumerName) could not be re-created before stopping; the next start resumes from the snapshot, or without --state from the start of the stream")
+            logger.error("input consumer \(consumerName) could not be re-created before stopping; the next start resumes from the snapshot, or without --state from the resume point in the KV bucket \(ConsumerResumePoint.bucket)")
         }
         subscription = nil
         lock?.release()
