@@ -22,6 +22,9 @@ public struct StreamInfo: Sendable, Hashable {
     public var state: State
     /// The RAFT group serving the stream, in a cluster.
     public var cluster: ClusterInfo?
+    /// When the stream was created, in nanoseconds since the epoch: tells a stream from an
+    /// earlier one of the same name, whose sequences meant other messages.
+    public var createdNanoseconds: Int64
 
     init(_ info: UnsafeMutablePointer<jsStreamInfo>) {
         let raw = info.pointee
@@ -30,6 +33,7 @@ public struct StreamInfo: Sendable, Hashable {
             messages: raw.State.Msgs, bytes: raw.State.Bytes, firstSequence: raw.State.FirstSeq,
             lastSequence: raw.State.LastSeq, consumerCount: Int(raw.State.Consumers))
         cluster = raw.Cluster.map { ClusterInfo($0.pointee) }
+        createdNanoseconds = raw.Created
     }
 }
 

@@ -12,10 +12,53 @@ struct JetStreamConsumerRestartTests {
     static let logger = Logger(label: "test.consumer-restart")
 
     /// A source on `IN`, consumer `d`, without a snapshot.
-    static func source(_ server: NATSServer) throws -> JetStreamSource {
+    static func source(_ server: NATSServer, filter: String? = nil, recordsResumePoint: Bool = true) throws -> JetStreamSource {
         try JetStreamSource(
-            endpoint: try NATSEndpoint(parsing: "\(server.url)/IN?consumer=d"), settings: InputSettings(), snapshotInterval: 10,
-            resumeAfter: nil, logger: logger)
+            endpoint: try NATSEndpoint(parsing: "\(server.url)/IN?consumer=d" + (filter.map { "&filter=\($0)" } ?? "")),
+            settings: InputSettings(), snapshotInterval: 10, resumeAfter: nil, recordsResumePoint: recordsResumePoint, logger: logger)
+    }
+
+    static let key = ConsumerResumePoint.key(stream: "IN", consumer: "d")
+
+    /// The resume point stored now, if any (`nil` too when the bucket does not exist).
+    static func storedPoint(_ jetStream: JetStream) throws -> ConsumerResumePoint.Value? {
+        guard let store = try ConsumerResumePoint.open(jetStream, create: false, replicas: 1),
+              let entry = try store.get(key) else { return nil }
+        return ConsumerResumePoint.Value(entry.value)
+    }
+
+    /// A daemon reads 30 of the 50 messages in three fetches, acknowledges the first 10 and is
+    /// killed: the consumer is left with 20 deliveries in flight. The next start re-creates
+    /// it at 11 and is stopped after deleting it.
+    static func stopBetweenDeleteAndAdd(_ server: NATSServer, recordsResumePoint: Bool = true) throws -> (firstRun: [UInt64], stopped: Bool) {
+        let first = try Self.source(server, recordsResumePoint: recordsResumePoint)
+        try first.open()
+        var read: [UInt64] = []
+        while read.count < 30 { read += try Self.receive(first, limit: 10) }
+        try first.acknowledge(through: 10)
+        first.close()
+        let second = try Self.source(server, recordsResumePoint: recordsResumePoint)
+        second.afterConsumerDeleteForTesting = { () throws(ServiceError) in throw ServiceError(.socket, "stopped between delete and add (test)") }
+        var stopped = false
+        do { try second.open() } catch { stopped = "\(error)".contains("stopped between delete and add") }
+        second.close()
+        return (read, stopped)
+    }
+
+    static func createStream(_ url: String, count: Int = 50) throws -> JetStream {
+        let jetStream = try JetStreamFixture.connect(url)
+        try JetStreamFixture.createStream(jetStream, "IN", subjects: ["tx.>"])
+        try JetStreamFixture.publish(jetStream, (0..<count).map { (subject: "tx.a", payload: Array("m\($0)".utf8)) }, idPrefix: "m")
+        return jetStream
+    }
+
+    static func consumerExists(_ jetStream: JetStream) throws -> Bool {
+        do {
+            _ = try jetStream.consumerInfo(stream: "IN", name: "d")
+            return true
+        } catch where error.status == .notFound {
+            return false
+        }
     }
 
     /// Receives at most `limit` messages (one fetch); returns their positions.
@@ -34,6 +77,8 @@ struct JetStreamConsumerRestartTests {
         var resumed: [UInt64] = []
         var deliverPolicy: ConsumerConfiguration.DeliverPolicy?
         var resumePointLeft = false
+        var pointWhileGone: ConsumerResumePoint.Value?
+        var streamCreated: Int64 = 0
     }
 
     @Test("a daemon stopped between deleting the consumer and adding it again: the next start resumes where it was re-creating it, not at the stream's start")
@@ -41,29 +86,14 @@ struct JetStreamConsumerRestartTests {
         let server = try await NATSServer.start()
         defer { server.shutdown() }
         let url = server.url
-        try await JetStreamFixture.blocking {
-            let jetStream = try JetStreamFixture.connect(url)
-            try JetStreamFixture.createStream(jetStream, "IN", subjects: ["tx.>"])
-            try JetStreamFixture.publish(jetStream, (0..<50).map { (subject: "tx.a", payload: Array("m\($0)".utf8)) }, idPrefix: "m")
-        }
         // NATS calls block: they run on a thread of their own, and what they saw is checked here.
         let seen = try await JetStreamFixture.blocking { () throws -> Observed in
             var seen = Observed()
-            // A daemon reads 30 messages in three fetches, acknowledges the first 10 and is
-            // killed: the consumer is left with 20 deliveries in flight.
-            let first = try Self.source(server)
-            try first.open()
-            while seen.firstRun.count < 30 { seen.firstRun += try Self.receive(first, limit: 10) }
-            try first.acknowledge(through: 10)
-            first.close()
-
-            // The next start re-creates the consumer at 11 and stops after deleting it.
-            let second = try Self.source(server)
-            second.afterConsumerDeleteForTesting = { () throws(ServiceError) in throw ServiceError(.socket, "stopped between delete and add (test)") }
-            do { try second.open() } catch { seen.secondOpenFailed = true }
-            second.close()
-            let jetStream = try JetStreamFixture.connect(url)
-            seen.consumerGone = (try? jetStream.consumerInfo(stream: "IN", name: "d")) == nil
+            let jetStream = try Self.createStream(url)
+            (seen.firstRun, seen.secondOpenFailed) = try Self.stopBetweenDeleteAndAdd(server)
+            seen.consumerGone = try !Self.consumerExists(jetStream)
+            seen.pointWhileGone = try Self.storedPoint(jetStream)
+            seen.streamCreated = try jetStream.streamInfo("IN").createdNanoseconds
 
             // The start after that.
             let third = try Self.source(server)
@@ -71,23 +101,25 @@ struct JetStreamConsumerRestartTests {
             seen.resumed = try Self.receive(third, limit: 5)
             third.close()
             seen.deliverPolicy = try jetStream.consumerInfo(stream: "IN", name: "d").configuration.deliverPolicy
-            seen.resumePointLeft = (try? jetStream.keyValue(ConsumerResumePoint.bucket).get(ConsumerResumePoint.key(stream: "IN", consumer: "d"))) ?? nil != nil
+            seen.resumePointLeft = try Self.storedPoint(jetStream) != nil
             return seen
         }
         #expect(seen.firstRun == Array(1...30))
         #expect(seen.secondOpenFailed, "the test hook stopped the second start between delete and add")
         #expect(seen.consumerGone, "the consumer is gone")
+        #expect(seen.pointWhileGone == ConsumerResumePoint.Value(start: 11, filter: nil, streamCreated: seen.streamCreated),
+                "the start, filter and stream are recorded before the delete")
         #expect(seen.resumed.first == 11, "resumes where the consumer was being re-created (1 ... 10 were acknowledged), not at the stream's start")
         #expect(seen.deliverPolicy == .startSequence(11))
         #expect(!seen.resumePointLeft, "the resume point is kept only while the consumer is missing")
     }
 
-    @Test("a resume point that is not a stream sequence stops the start, naming the key to delete; a consumer that exists ignores it")
+    @Test("a resume point that is not one stops the start, naming the key to delete; a consumer that exists ignores it")
     func unreadableResumePoint() async throws {
         let server = try await NATSServer.start()
         defer { server.shutdown() }
         let url = server.url
-        let (message, continued) = try await JetStreamFixture.blocking { () throws -> (String, [UInt64]) in
+        let (message, continued, pointLeft) = try await JetStreamFixture.blocking { () throws -> (String, [UInt64], Bool) in
             let jetStream = try JetStreamFixture.connect(url)
             try JetStreamFixture.createStream(jetStream, "IN", subjects: ["tx.>"])
             try JetStreamFixture.publish(jetStream, (0..<5).map { (subject: "tx.a", payload: Array("m\($0)".utf8)) }, idPrefix: "m")
@@ -105,10 +137,52 @@ struct JetStreamConsumerRestartTests {
             try again.open()
             let continued = try Self.receive(again, limit: 5)
             again.close()
-            return (message, continued)
+            return (message, continued, try Self.storedPoint(jetStream) != nil || (try? store.get(Self.key)) != nil)
         }
-        #expect(message.contains("not a stream sequence"), "got: \(message)")
+        #expect(message.contains("not a resume point"), "got: \(message)")
         #expect(message.contains("delete key IN.d"))
         #expect(continued.first == 1)
+        #expect(!pointLeft, "a consumer that exists removes a point left behind")
+    }
+
+    @Test("a point written for another filter or an earlier stream of the same name is ignored: the start reads from the stream's first message")
+    func foreignResumePoint() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let url = server.url
+        let firsts = try await JetStreamFixture.blocking { () throws -> [UInt64?] in
+            let jetStream = try Self.createStream(url, count: 5)
+            let created = try jetStream.streamInfo("IN").createdNanoseconds
+            let store = try #require(try ConsumerResumePoint.open(jetStream, create: true, replicas: 1))
+            var firsts: [UInt64?] = []
+            for (filter, point) in [
+                ("tx.a", ConsumerResumePoint.Value(start: 4, filter: "tx.b", streamCreated: created)),
+                (nil, ConsumerResumePoint.Value(start: 4, filter: nil, streamCreated: created - 1)),
+                (nil, ConsumerResumePoint.Value(start: 4, filter: nil, streamCreated: created)),
+            ] as [(String?, ConsumerResumePoint.Value)] {
+                if try Self.consumerExists(jetStream) { try jetStream.deleteConsumer(stream: "IN", name: "d") }
+                try store.put(Self.key, point.bytes)
+                let source = try Self.source(server, filter: filter)
+                try source.open()
+                firsts.append(try Self.receive(source, limit: 5).first)
+                source.close()
+            }
+            return firsts
+        }
+        #expect(firsts == [1, 1, 4], "only the point of this filter and this stream is used")
+    }
+
+    @Test("with --state the snapshot says where to resume: no resume point is written")
+    func noPointWithState() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let url = server.url
+        let (stopped, bucket) = try await JetStreamFixture.blocking { () throws -> (Bool, Bool) in
+            let jetStream = try Self.createStream(url)
+            let (_, stopped) = try Self.stopBetweenDeleteAndAdd(server, recordsResumePoint: false)
+            return (stopped, try ConsumerResumePoint.open(jetStream, create: false, replicas: 1) != nil)
+        }
+        #expect(stopped)
+        #expect(!bucket, "the bucket of resume points was not created")
     }
 }

@@ -187,7 +187,7 @@ public struct Daemon: Service {
                     try run(JetStreamSource(
                         endpoint: natsInput, settings: settings.input,
                         snapshotInterval: settings.service.snapshotInterval, resumeAfter: restoredPosition,
-                        logger: logger), outlet)
+                        recordsResumePoint: store == nil, logger: logger), outlet)
                 } else {
                     try run(ZeroMQSource(context: context, settings: settings.input, curve: curve, logger: logger), outlet)
                 }

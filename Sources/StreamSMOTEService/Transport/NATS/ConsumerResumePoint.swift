@@ -7,12 +7,16 @@ import NATS
 /// (at start, for a consumer a killed daemon left with deliveries in flight; at a gap in its
 /// deliveries). A daemon stopped in between, killed or unable to reach the cluster, left no
 /// consumer, and its next start without `--state` read the stream from its first message. So
-/// the start sequence is written here before the delete and removed once the consumer exists
-/// again; a start that finds no consumer and no snapshot resumes there.
+/// without `--state` the start sequence is written here before the delete and removed once
+/// the consumer exists again; a start that finds no consumer resumes there. (With `--state`
+/// the snapshot says where to resume, and a start before the first snapshot has acknowledged
+/// nothing, so the stream's first message is right.)
 ///
-/// The bucket has no TTL (the point must outlive any downtime) and the input stream's
-/// replicas; the key is `<stream>.<consumer>`, as for ``ConsumerLock``; the value the start
-/// sequence in decimal.
+/// The key is `<stream>.<consumer>`, as for ``ConsumerLock``. The value names the consumer's
+/// filter and the stream's creation time besides the start, so that a point left behind (a
+/// removal that failed) is ignored by a consumer deleted to change its filter or by a stream
+/// re-created under the same name, whose sequences mean other messages. The bucket has no
+/// TTL: a point must outlive any downtime.
 enum ConsumerResumePoint {
     static let bucket = "streamsmote_consumer_resume"
 
@@ -20,68 +24,42 @@ enum ConsumerResumePoint {
         ConsumerLock.keyToken(stream) + "." + ConsumerLock.keyToken(consumer)
     }
 
-    /// Writes `start` for the consumer, creating the bucket if needed.
-    static func record(
-        _ jetStream: JetStream, stream: String, consumer: String, replicas: Int, start: UInt64, patience: UInt64
-    ) throws(ServiceError) {
-        do throws(NATSError) {
-            let store = try NATSCall.retrying(patience: patience) { () throws(NATSError) in
-                do throws(NATSError) {
-                    return try jetStream.keyValue(bucket)
-                } catch where error.status == .notFound {
-                    var configuration = KeyValue.Configuration(bucket: bucket)
-                    configuration.replicas = replicas
-                    configuration.description = "where a streamsmote input consumer being re-created starts"
-                    return try jetStream.createKeyValue(configuration)
-                }
-            }
-            try NATSCall.retrying(patience: patience) { () throws(NATSError) in
-                _ = try store.put(key(stream: stream, consumer: consumer), Array(String(start).utf8))
-            }
-        } catch {
-            throw ServiceError(
-                .socket, "cannot record in the KV bucket \(bucket) where consumer \(consumer) of stream \(stream) restarts (\(start))",
-                cause: error)
+    /// What is stored: three lines, the start, the filter (empty for none) and the stream's
+    /// creation time in nanoseconds since the epoch.
+    struct Value: Equatable {
+        var start: UInt64
+        var filter: String?
+        var streamCreated: Int64
+
+        var bytes: [UInt8] { Array("\(start)\n\(filter ?? "")\n\(streamCreated)".utf8) }
+
+        init(start: UInt64, filter: String?, streamCreated: Int64) {
+            self.start = start
+            self.filter = filter
+            self.streamCreated = streamCreated
+        }
+
+        init?(_ bytes: [UInt8]) {
+            let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            guard lines.count == 3, let start = UInt64(lines[0]), start >= 1, let created = Int64(lines[2]) else { return nil }
+            self.init(start: start, filter: lines[1].isEmpty ? nil : String(lines[1]), streamCreated: created)
         }
     }
 
-    /// The start recorded for the consumer, or `nil` when there is none (or the bucket does
-    /// not exist).
-    static func read(_ jetStream: JetStream, stream: String, consumer: String) throws(ServiceError) -> UInt64? {
-        let entry: KeyValue.Entry?
-        do throws(NATSError) {
-            entry = try NATSCall.retrying { () throws(NATSError) -> KeyValue.Entry? in
-                let store: KeyValue
-                do throws(NATSError) { store = try jetStream.keyValue(bucket) } catch where error.status == .notFound { return nil }
-                return try store.get(key(stream: stream, consumer: consumer))
+    /// The bucket, created (with `replicas`) when `create` and it does not exist yet; `nil`
+    /// when it does not exist and `create` is false.
+    static func open(_ jetStream: JetStream, create: Bool, replicas: Int, patience: UInt64 = NATSCall.patience) throws(NATSError) -> KeyValue? {
+        try NATSCall.retrying(patience: patience) { () throws(NATSError) -> KeyValue? in
+            do throws(NATSError) {
+                return try jetStream.keyValue(bucket)
+            } catch where error.status == .notFound && create {
+                var configuration = KeyValue.Configuration(bucket: bucket)
+                configuration.replicas = replicas
+                configuration.description = "where a streamsmote input consumer being re-created starts"
+                return try jetStream.createKeyValue(configuration)
+            } catch where error.status == .notFound {
+                return nil
             }
-        } catch {
-            throw ServiceError(.socket, "cannot read the KV bucket \(bucket) for consumer \(consumer) of stream \(stream)", cause: error)
-        }
-        guard let entry else { return nil }
-        guard let start = UInt64(String(decoding: entry.value, as: UTF8.self)), start >= 1 else {
-            throw ServiceError(
-                .state,
-                "the KV bucket \(bucket) holds '\(String(decoding: entry.value.prefix(40), as: UTF8.self))' for consumer \(consumer) of stream \(stream), not a stream sequence: delete key \(key(stream: stream, consumer: consumer)) to start from the stream's beginning")
-        }
-        return start
-    }
-
-    /// Removes the point once the consumer exists again. Best effort: a point left behind is
-    /// read only by a start that finds neither the consumer nor a snapshot.
-    ///
-    /// - Returns: `false` when it could not be removed.
-    static func clear(_ jetStream: JetStream, stream: String, consumer: String, patience: UInt64) -> Bool {
-        do throws(NATSError) {
-            try NATSCall.retrying(patience: patience) { () throws(NATSError) in
-                let store: KeyValue
-                do throws(NATSError) { store = try jetStream.keyValue(bucket) } catch where error.status == .notFound { return }
-                guard try store.get(key(stream: stream, consumer: consumer)) != nil else { return }
-                try store.delete(key(stream: stream, consumer: consumer))
-            }
-            return true
-        } catch {
-            return false
         }
     }
 }

@@ -83,8 +83,17 @@ final class JetStreamSource: EventSource {
     /// was found or created (0 for a new one), so a first answer that never arrives is
     /// noticed too.
     private var lastConsumerSequence: UInt64 = 0
-    /// The input stream's replicas, for the bucket of ``ConsumerResumePoint``.
+    /// Without `--state`: the start of a consumer being re-created is kept in
+    /// ``ConsumerResumePoint`` until it exists again.
+    private let recordsResumePoint: Bool
+    /// The bucket of resume points, once it is known to exist.
+    private var resumeStore: KeyValue?
+    /// A resume point was written (or one was found and used) and is to be removed once the
+    /// consumer exists.
+    private var resumePointSet = false
+    /// The input stream's replicas (for a bucket this source creates) and creation time.
     private var streamReplicas = 1
+    private var streamCreated: Int64 = 0
 
     let replays = true
 
@@ -102,8 +111,14 @@ final class JetStreamSource: EventSource {
     ///
     /// - Parameters:
     ///   - resumeAfter: the position the restored snapshot covers, or `nil` without one.
+    ///   - recordsResumePoint: whether the daemon runs without `--state`, so that a consumer
+    ///     being re-created keeps its start in ``ConsumerResumePoint``.
     /// - Throws: ``ServiceError`` (`invalidConfiguration`) for a missing or unknown option.
-    init(endpoint: NATSEndpoint, settings: InputSettings, snapshotInterval: Double, resumeAfter: UInt64?, logger: Logger) throws(ServiceError) {
+    init(
+        endpoint: NATSEndpoint, settings: InputSettings, snapshotInterval: Double, resumeAfter: UInt64?,
+        recordsResumePoint: Bool = true, logger: Logger
+    ) throws(ServiceError) {
+        self.recordsResumePoint = recordsResumePoint
         try endpoint.rejectUnknownOptions(allowed: ["consumer", "filter", "max_ack_pending", "ack_wait"], role: "--sub")
         guard let consumer = endpoint.option("consumer"), !consumer.isEmpty,
               consumer.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ".") && $0 != UInt8(ascii: "*") && $0 != UInt8(ascii: ">") }) else {
@@ -159,6 +174,16 @@ final class JetStreamSource: EventSource {
                     "input stream \(stream) uses interest retention: re-creating its consumer at a restart could drop messages; use limits (or work-queue) retention")
             }
             streamReplicas = info.configuration.replicas
+            streamCreated = info.createdNanoseconds
+            if recordsResumePoint {
+                // Best effort, as writing one is: without the bucket a missing consumer starts
+                // at the stream's first message, as before resume points.
+                do throws(NATSError) {
+                    resumeStore = try ConsumerResumePoint.open(jetStream, create: false, replicas: streamReplicas)
+                } catch {
+                    logger.warning("cannot open the KV bucket \(ConsumerResumePoint.bucket) of consumer resume points: \(error)")
+                }
+            }
             lock = try ConsumerLock(jetStream: jetStream, stream: stream, consumer: consumerName, replicas: info.configuration.replicas, logger: logger)
             (floor, lastConsumerSequence) = try positionConsumer(jetStream, stream: stream)
             subscription = try NATSCall.retrying { () throws(NATSError) in try jetStream.pullSubscribe(stream: stream, consumer: consumerName) }
@@ -195,12 +220,8 @@ final class JetStreamSource: EventSource {
                 "consumer \(consumerName) of stream \(stream) filters \(existing.configuration.filterSubject ?? "nothing") but --sub asks for \(filter ?? "no filter"): a consumer's filter is its partition; use another consumer name, or delete this one")
         }
         var start = (resumeAfter ?? existing?.ackFloor.streamSequence ?? 0) + 1
-        if existing == nil, resumeAfter == nil,
-           let point = try ConsumerResumePoint.read(jetStream, stream: stream, consumer: consumerName) {
+        if let point = try readResumePoint(stream: stream, consumerExists: existing != nil) {
             // A daemon stopped between deleting the consumer and adding it again.
-            logger.warning("input consumer \(consumerName) is missing and was being re-created at \(point) when a daemon stopped: resuming there (KV bucket \(ConsumerResumePoint.bucket))", metadata: [
-                "input.stream": .string(stream), "input.consumer": .string(consumerName), "input.start": .stringConvertible(point),
-            ])
             start = point
         }
         if let existing {
@@ -227,9 +248,9 @@ final class JetStreamSource: EventSource {
     /// Creates the consumer delivering from stream sequence `start`, deleting the one there
     /// first when `replacing`, retrying each call for up to `patience` nanoseconds.
     ///
-    /// Before a delete, `start` is recorded in ``ConsumerResumePoint`` (nothing is deleted if
-    /// that fails), and it is removed once the consumer exists again: a daemon stopped in
-    /// between resumes there, not at the stream's first message.
+    /// Without `--state`, `start` is recorded in ``ConsumerResumePoint`` before a delete and
+    /// removed once the consumer exists again: a daemon stopped in between resumes there, not
+    /// at the stream's first message.
     private func createConsumer(
         _ jetStream: JetStream, stream: String, start: UInt64, replacing: Bool, patience: UInt64 = NATSCall.patience
     ) throws(ServiceError) {
@@ -241,24 +262,92 @@ final class JetStreamSource: EventSource {
         configuration.maxAckPending = maxAckPending
         configuration.filterSubject = filter
         if replacing {
-            try ConsumerResumePoint.record(
-                jetStream, stream: stream, consumer: consumerName, replicas: streamReplicas, start: start, patience: patience)
+            if recordsResumePoint { recordResumePoint(jetStream, stream: stream, start: start, patience: patience) }
             do throws(NATSError) {
                 try NATSCall.retrying(patience: patience) { () throws(NATSError) in
                     do throws(NATSError) { try jetStream.deleteConsumer(stream: stream, name: consumerName) } catch where error.status == .notFound {}
                 }
             } catch {
-                throw ServiceError(.socket, "cannot create consumer \(consumerName) of stream \(stream) at sequence \(start)", cause: error)
+                throw ServiceError(.socket, "cannot delete consumer \(consumerName) of stream \(stream) to re-create it at sequence \(start)", cause: error)
             }
             try afterConsumerDeleteForTesting?()
+            // Still this consumer's reader before adding it again.
+            try lock?.refreshIfDue(now: Clock.monotonicNanoseconds())
         }
         do throws(NATSError) {
             _ = try NATSCall.retrying(patience: patience) { () throws(NATSError) in try jetStream.addConsumer(stream: stream, configuration) }
         } catch {
             throw ServiceError(.socket, "cannot create consumer \(consumerName) of stream \(stream) at sequence \(start)", cause: error)
         }
-        if !ConsumerResumePoint.clear(jetStream, stream: stream, consumer: consumerName, patience: patience) {
-            logger.warning("cannot remove the resume point of consumer \(consumerName) from the KV bucket \(ConsumerResumePoint.bucket); it is read only if the consumer goes missing without a snapshot (delete key \(ConsumerResumePoint.key(stream: stream, consumer: consumerName)) to be sure)")
+        if resumePointSet { removeResumePoint(stream: stream, patience: patience) }
+    }
+
+    /// The start a daemon stopped while re-creating the consumer recorded, when the consumer
+    /// is missing and no snapshot says where to resume; `nil` otherwise. A point the consumer
+    /// no longer needs (it exists) is removed; one written for another filter or an earlier
+    /// stream of the same name is ignored, with a warning, and removed.
+    private func readResumePoint(stream: String, consumerExists: Bool) throws(ServiceError) -> UInt64? {
+        guard recordsResumePoint, let store = resumeStore else { return nil }
+        let key = ConsumerResumePoint.key(stream: stream, consumer: consumerName)
+        let entry: KeyValue.Entry?
+        do throws(NATSError) {
+            entry = try NATSCall.retrying { () throws(NATSError) in try store.get(key) }
+        } catch {
+            if consumerExists { return nil }
+            throw ServiceError(.socket, "cannot read the resume point of consumer \(consumerName) from the KV bucket \(ConsumerResumePoint.bucket)", cause: error)
+        }
+        guard let entry else { return nil }
+        resumePointSet = true
+        if consumerExists || resumeAfter != nil {
+            removeResumePoint(stream: stream, patience: NATSCall.patience)
+            return nil
+        }
+        guard let point = ConsumerResumePoint.Value(entry.value) else {
+            throw ServiceError(
+                .state,
+                "the KV bucket \(ConsumerResumePoint.bucket) holds '\(String(decoding: entry.value.prefix(60), as: UTF8.self))' for consumer \(consumerName) of stream \(stream), not a resume point: delete key \(key) to start from the stream's first message")
+        }
+        guard point.filter == filter, point.streamCreated == streamCreated else {
+            logger.warning("ignoring the resume point of consumer \(consumerName) (\(point.start)): it was written for \(point.filter != filter ? "filter \(point.filter ?? "none")" : "an earlier stream named \(stream)")", metadata: [
+                "input.stream": .string(stream), "input.consumer": .string(consumerName),
+            ])
+            removeResumePoint(stream: stream, patience: NATSCall.patience)
+            return nil
+        }
+        let age = max(0, (Int64(Clock.epochSeconds() * 1e9) - entry.createdNanoseconds) / 1_000_000_000)
+        logger.warning("input consumer \(consumerName) is missing: a daemon stopped \(age) s ago while re-creating it at \(point.start); resuming there (KV bucket \(ConsumerResumePoint.bucket))", metadata: [
+            "input.stream": .string(stream), "input.consumer": .string(consumerName), "input.start": .stringConvertible(point.start),
+        ])
+        return point.start
+    }
+
+    /// Writes the start of the consumer about to be deleted and added again. Best effort: if
+    /// it fails, the re-creation goes on as it did before resume points (logged).
+    private func recordResumePoint(_ jetStream: JetStream, stream: String, start: UInt64, patience: UInt64) {
+        let key = ConsumerResumePoint.key(stream: stream, consumer: consumerName)
+        let value = ConsumerResumePoint.Value(start: start, filter: filter, streamCreated: streamCreated).bytes
+        do throws(NATSError) {
+            if resumeStore == nil {
+                resumeStore = try ConsumerResumePoint.open(jetStream, create: true, replicas: streamReplicas, patience: patience)
+            }
+            guard let store = resumeStore else { return }
+            _ = try NATSCall.retrying(patience: patience) { () throws(NATSError) in try store.put(key, value) }
+            resumePointSet = true
+        } catch {
+            logger.warning("cannot record where consumer \(consumerName) restarts (\(start)) in the KV bucket \(ConsumerResumePoint.bucket): a stop before it is added again would make the next start read the stream from its first message: \(error)")
+        }
+    }
+
+    /// Removes the consumer's resume point. Best effort: a point left behind is read only by
+    /// a start that finds no consumer, and only for the same filter and stream.
+    private func removeResumePoint(stream: String, patience: UInt64) {
+        guard let store = resumeStore else { return }
+        let key = ConsumerResumePoint.key(stream: stream, consumer: consumerName)
+        do throws(NATSError) {
+            try NATSCall.retrying(patience: patience) { () throws(NATSError) in try store.delete(key) }
+            resumePointSet = false
+        } catch {
+            logger.warning("cannot remove the resume point of consumer \(consumerName) from the KV bucket \(ConsumerResumePoint.bucket) (key \(key)): \(error)")
         }
     }
 
@@ -450,7 +539,7 @@ final class JetStreamSource: EventSource {
         // daemon holds the consumer now: it is that daemon's to position.
         if restartPending, jetStream != nil, let lock, !lock.lost, (try? lock.refreshIfDue(now: Clock.monotonicNanoseconds())) != nil,
            !restartConsumer() {
-            logger.error("input consumer \(consumerName) could not be re-created before stopping; the next start resumes from the snapshot, or without --state from the resume point in the KV bucket \(ConsumerResumePoint.bucket)")
+            logger.error("input consumer \(consumerName) could not be re-created before stopping; the next start resumes after the last acknowledged position: the snapshot's, or without --state the consumer's or, if it was deleted, the resume point recorded in the KV bucket \(ConsumerResumePoint.bucket)")
         }
         subscription = nil
         lock?.release()
