@@ -101,15 +101,17 @@ def cpu_seconds(pid):
 
 
 def thread_cpu_seconds(pid):
-    """User + system CPU time per thread name (summed over threads of one name), from /proc."""
+    """CPU time per thread name (summed over threads of one name), from /proc: the scheduler's
+    nanoseconds on CPU (schedstat), where /proc/PID/stat counts 10 ms ticks, 0.03 µs per event
+    at 300 k events."""
     threads = {}
     try:
         for tid in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                head, rest = f.read().rsplit(")", 1)
-            name = head.split("(", 1)[1]
-            fields = rest.split()
-            threads[name] = threads.get(name, 0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                seconds = int(f.read().split()[0]) / 1e9
+            threads[name] = threads.get(name, 0) + seconds
     except (OSError, IndexError, ValueError):
         pass
     return threads
