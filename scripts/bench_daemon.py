@@ -189,7 +189,8 @@ def print_threads(args, runs):
     """The CPU per event of each thread (by name) of each middle box."""
     for name, summary in runs:
         parts = ", ".join(f"{thread} {seconds / args.count * 1e6:.2f}"
-                          for thread, seconds in sorted(summary["threads"].items(), key=lambda t: -t[1]) if seconds)
+                          for thread, seconds in sorted(summary["threads"].items(), key=lambda t: -t[1])
+                          if seconds / args.count * 1e6 >= 0.005)
         print(f"    {name} CPU per event by thread (µs): {parts}", flush=True)
 
 
