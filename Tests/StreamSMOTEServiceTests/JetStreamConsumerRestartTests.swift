@@ -185,4 +185,37 @@ struct JetStreamConsumerRestartTests {
         #expect(stopped)
         #expect(!bucket, "the bucket of resume points was not created")
     }
+
+    @Test("a gap in the deliveries: the consumer is deleted to be re-created at the last acknowledged position; a daemon that stops before adding it (stop included) resumes there")
+    func stoppedWhileRecoveringAGap() async throws {
+        let server = try await NATSServer.start()
+        defer { server.shutdown() }
+        let url = server.url
+        let (before, stolen, gone, resumed) = try await JetStreamFixture.blocking { () throws -> ([UInt64], Int, Bool, [UInt64]) in
+            let jetStream = try Self.createStream(url)
+            let source = try Self.source(server)
+            try source.open()
+            let before = try Self.receive(source, limit: 10)
+            try source.acknowledge(through: 10)
+            // Another reader of the consumer takes the next messages: the source's next
+            // answer starts past a jump in the consumer's delivery sequence.
+            let thief = try jetStream.pullSubscribe(stream: "IN", consumer: "d")
+            let stolen = try thief.fetch(batch: 5, timeout: .seconds(5)).count
+            source.afterConsumerDeleteForTesting = { () throws(ServiceError) in throw ServiceError(.socket, "stopped between delete and add (test)") }
+            // The source sees the jump and re-creates the consumer; every attempt stops
+            // between the delete and the add, the last one at close.
+            for _ in 0..<20 { _ = try source.receive(limit: 10) { _ in } }
+            source.close()
+            let gone = try !Self.consumerExists(jetStream)
+            let next = try Self.source(server)
+            try next.open()
+            let resumed = try Self.receive(next, limit: 5)
+            next.close()
+            return (before, stolen, gone, resumed)
+        }
+        #expect(before == Array(1...10))
+        #expect(stolen == 5)
+        #expect(gone, "the test hook stopped each re-creation after the delete")
+        #expect(resumed.first == 11, "resumes after the last acknowledged position, not at the stream's first message")
+    }
 }
