@@ -9,6 +9,11 @@ import Testing
 /// stopped in between must not lose the position it was re-creating it at.
 @Suite("JetStream input consumer re-created at a position", .serialized)
 struct JetStreamConsumerRestartTests {
+    /// Counts the test hook's calls.
+    final class Counter: @unchecked Sendable {
+        var count = 0
+    }
+
     static let logger = Logger(label: "test.consumer-restart")
 
     /// A source on `IN`, consumer `d`, without a snapshot.
@@ -131,8 +136,13 @@ struct JetStreamConsumerRestartTests {
             var message = ""
             do { try source.open() } catch { message = "\(error)" }
             source.close()
-            // With the consumer there, the point is not read.
-            try jetStream.addConsumer(stream: "IN", ConsumerConfiguration(durableName: "d"))
+            // With the consumer there (as the daemon makes it, so that it just continues), the
+            // point is not read, and it is removed.
+            var consumer = ConsumerConfiguration(durableName: "d")
+            consumer.ackPolicy = .all
+            consumer.ackWait = JetStreamSource.ackWait(snapshotInterval: 10)
+            consumer.maxAckPending = JetStreamSource.defaultMaxAckPending
+            try jetStream.addConsumer(stream: "IN", consumer)
             let again = try Self.source(server)
             try again.open()
             let continued = try Self.receive(again, limit: 5)
@@ -145,31 +155,43 @@ struct JetStreamConsumerRestartTests {
         #expect(!pointLeft, "a consumer that exists removes a point left behind")
     }
 
-    @Test("a point written for another filter or an earlier stream of the same name is ignored: the start reads from the stream's first message")
+    @Test("a point of another filter stops the start and is kept; one of an earlier stream of the same name is ignored; the stream's own is used and removed")
     func foreignResumePoint() async throws {
         let server = try await NATSServer.start()
         defer { server.shutdown() }
         let url = server.url
-        let firsts = try await JetStreamFixture.blocking { () throws -> [UInt64?] in
+        let seen = try await JetStreamFixture.blocking { () throws -> (String, Bool, [UInt64?], [Bool]) in
             let jetStream = try Self.createStream(url, count: 5)
             let created = try jetStream.streamInfo("IN").createdNanoseconds
             let store = try #require(try ConsumerResumePoint.open(jetStream, create: true, replicas: 1))
+            // Another filter: refused, and the point stays for the right one.
+            try store.put(Self.key, ConsumerResumePoint.Value(start: 4, filter: "tx.b", streamCreated: created).bytes)
+            var refusal = ""
+            let mistyped = try Self.source(server, filter: "tx.a")
+            do { try mistyped.open() } catch { refusal = "\(error)" }
+            mistyped.close()
+            let keptForFilter = try Self.storedPoint(jetStream)?.filter == "tx.b"
             var firsts: [UInt64?] = []
-            for (filter, point) in [
-                ("tx.a", ConsumerResumePoint.Value(start: 4, filter: "tx.b", streamCreated: created)),
-                (nil, ConsumerResumePoint.Value(start: 4, filter: nil, streamCreated: created - 1)),
-                (nil, ConsumerResumePoint.Value(start: 4, filter: nil, streamCreated: created)),
-            ] as [(String?, ConsumerResumePoint.Value)] {
+            var left: [Bool] = []
+            for point in [
+                ConsumerResumePoint.Value(start: 4, filter: nil, streamCreated: created - 1),
+                ConsumerResumePoint.Value(start: 4, filter: nil, streamCreated: created),
+            ] {
                 if try Self.consumerExists(jetStream) { try jetStream.deleteConsumer(stream: "IN", name: "d") }
                 try store.put(Self.key, point.bytes)
-                let source = try Self.source(server, filter: filter)
+                let source = try Self.source(server)
                 try source.open()
                 firsts.append(try Self.receive(source, limit: 5).first)
                 source.close()
+                left.append(try Self.storedPoint(jetStream) != nil)
             }
-            return firsts
+            return (refusal, keptForFilter, firsts, left)
         }
-        #expect(firsts == [1, 1, 4], "only the point of this filter and this stream is used")
+        #expect(seen.0.contains("with filter tx.b, but --sub asks for tx.a"), "got: \(seen.0)")
+        #expect(seen.0.contains("delete key IN.d"))
+        #expect(seen.1, "the point is kept for the filter it was written for")
+        #expect(seen.2 == [1, 4], "an earlier stream's point is ignored; this stream's is used")
+        #expect(seen.3 == [true, false], "the ignored point is left for the next re-creation to overwrite; the used one is removed")
     }
 
     @Test("with --state the snapshot says where to resume: no resume point is written")
@@ -191,7 +213,8 @@ struct JetStreamConsumerRestartTests {
         let server = try await NATSServer.start()
         defer { server.shutdown() }
         let url = server.url
-        let (before, stolen, gone, resumed) = try await JetStreamFixture.blocking { () throws -> ([UInt64], Int, Bool, [UInt64]) in
+        let (before, stolen, gone, resumed, attempts) = try await JetStreamFixture.blocking { () throws -> ([UInt64], Int, Bool, [UInt64], (Int, Int)) in
+            var attempts = (0, 0)
             let jetStream = try Self.createStream(url)
             let source = try Self.source(server)
             try source.open()
@@ -201,18 +224,26 @@ struct JetStreamConsumerRestartTests {
             // answer starts past a jump in the consumer's delivery sequence.
             let thief = try jetStream.pullSubscribe(stream: "IN", consumer: "d")
             let stolen = try thief.fetch(batch: 5, timeout: .seconds(5)).count
-            source.afterConsumerDeleteForTesting = { () throws(ServiceError) in throw ServiceError(.socket, "stopped between delete and add (test)") }
+            let stops = Counter()
+            source.afterConsumerDeleteForTesting = { () throws(ServiceError) in
+                stops.count += 1
+                throw ServiceError(.socket, "stopped between delete and add (test)")
+            }
             // The source sees the jump and re-creates the consumer; every attempt stops
             // between the delete and the add, the last one at close.
             for _ in 0..<20 { _ = try source.receive(limit: 10) { _ in } }
+            let whileRunning = stops.count
             source.close()
+            attempts = (whileRunning, stops.count)
             let gone = try !Self.consumerExists(jetStream)
             let next = try Self.source(server)
             try next.open()
             let resumed = try Self.receive(next, limit: 5)
             next.close()
-            return (before, stolen, gone, resumed)
+            return (before, stolen, gone, resumed, attempts)
         }
+        #expect(attempts.0 >= 1, "the gap's recovery stopped between delete and add")
+        #expect(attempts.1 == attempts.0 + 1, "close() tried once more, and stopped there too")
         #expect(before == Array(1...10))
         #expect(stolen == 5)
         #expect(gone, "the test hook stopped each re-creation after the delete")

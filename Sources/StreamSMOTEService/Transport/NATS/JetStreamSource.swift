@@ -88,6 +88,8 @@ final class JetStreamSource: EventSource {
     private let recordsResumePoint: Bool
     /// The bucket of resume points, once it is known to exist.
     private var resumeStore: KeyValue?
+    /// Why the bucket could not be opened at start, if it could not.
+    private var resumeStoreError: NATSError?
     /// A resume point was written (or one was found and used) and is to be removed once the
     /// consumer exists.
     private var resumePointSet = false
@@ -176,12 +178,11 @@ final class JetStreamSource: EventSource {
             streamReplicas = info.configuration.replicas
             streamCreated = info.createdNanoseconds
             if recordsResumePoint {
-                // Best effort, as writing one is: without the bucket a missing consumer starts
-                // at the stream's first message, as before resume points.
+                // Needed only if the consumer is missing (``readResumePoint`` says so then).
                 do throws(NATSError) {
                     resumeStore = try ConsumerResumePoint.open(jetStream, create: false, replicas: streamReplicas)
                 } catch {
-                    logger.warning("cannot open the KV bucket \(ConsumerResumePoint.bucket) of consumer resume points: \(error)")
+                    resumeStoreError = error
                 }
             }
             lock = try ConsumerLock(jetStream: jetStream, stream: stream, consumer: consumerName, replicas: info.configuration.replicas, logger: logger)
@@ -236,7 +237,7 @@ final class JetStreamSource: EventSource {
             }
         }
         try createConsumer(jetStream, stream: stream, start: start, replacing: existing != nil)
-        logger.info(existing == nil ? "input consumer created" : "input consumer re-created at the resume point", metadata: [
+        logger.info(existing == nil ? "input consumer created" : "input consumer re-created at the last acknowledged position", metadata: [
             "input.stream": .string(stream), "input.consumer": .string(consumerName), "input.start": .stringConvertible(start),
             "input.filter": .string(filter ?? "none"),
             "input.ackwait.seconds": .stringConvertible(ackWait.components.seconds),
@@ -262,7 +263,11 @@ final class JetStreamSource: EventSource {
         configuration.maxAckPending = maxAckPending
         configuration.filterSubject = filter
         if replacing {
-            if recordsResumePoint { recordResumePoint(jetStream, stream: stream, start: start, patience: patience) }
+            if recordsResumePoint {
+                recordResumePoint(jetStream, stream: stream, start: start, patience: min(patience, Self.restartPatience))
+            }
+            // Still this consumer's reader before deleting it (the calls before may have waited).
+            try lock?.refreshIfDue(now: Clock.monotonicNanoseconds())
             do throws(NATSError) {
                 try NATSCall.retrying(patience: patience) { () throws(NATSError) in
                     do throws(NATSError) { try jetStream.deleteConsumer(stream: stream, name: consumerName) } catch where error.status == .notFound {}
@@ -287,7 +292,15 @@ final class JetStreamSource: EventSource {
     /// no longer needs (it exists) is removed; one written for another filter or an earlier
     /// stream of the same name is ignored, with a warning, and removed.
     private func readResumePoint(stream: String, consumerExists: Bool) throws(ServiceError) -> UInt64? {
-        guard recordsResumePoint, let store = resumeStore else { return nil }
+        guard recordsResumePoint else { return nil }
+        guard let store = resumeStore else {
+            if let resumeStoreError, !consumerExists {
+                throw ServiceError(
+                    .socket, "consumer \(consumerName) of stream \(stream) is missing and the KV bucket \(ConsumerResumePoint.bucket), which says where a stopped daemon was re-creating it, cannot be opened",
+                    cause: resumeStoreError)
+            }
+            return nil
+        }
         let key = ConsumerResumePoint.key(stream: stream, consumer: consumerName)
         let entry: KeyValue.Entry?
         do throws(NATSError) {
@@ -307,11 +320,19 @@ final class JetStreamSource: EventSource {
                 .state,
                 "the KV bucket \(ConsumerResumePoint.bucket) holds '\(String(decoding: entry.value.prefix(60), as: UTF8.self))' for consumer \(consumerName) of stream \(stream), not a resume point: delete key \(key) to start from the stream's first message")
         }
-        guard point.filter == filter, point.streamCreated == streamCreated else {
-            logger.warning("ignoring the resume point of consumer \(consumerName) (\(point.start)): it was written for \(point.filter != filter ? "filter \(point.filter ?? "none")" : "an earlier stream named \(stream)")", metadata: [
+        guard point.filter == filter else {
+            // Kept: the operator may have mistyped the filter, and the point is the only record
+            // of where the consumer was.
+            throw ServiceError(
+                .invalidConfiguration,
+                "consumer \(consumerName) of stream \(stream) is missing; a daemon stopped while re-creating it at \(point.start) with filter \(point.filter ?? "none"), but --sub asks for \(filter ?? "no filter"): start with that filter to resume there, or delete key \(key) of the KV bucket \(ConsumerResumePoint.bucket) to start from the stream's first message")
+        }
+        guard point.streamCreated == streamCreated else {
+            // Not removed: the next re-creation overwrites it.
+            logger.warning("ignoring the resume point of consumer \(consumerName) (\(point.start)): it was written for an earlier stream named \(stream); reading from the stream's first message", metadata: [
                 "input.stream": .string(stream), "input.consumer": .string(consumerName),
             ])
-            removeResumePoint(stream: stream, patience: NATSCall.patience)
+            resumePointSet = false
             return nil
         }
         let age = max(0, (Int64(Clock.epochSeconds() * 1e9) - entry.createdNanoseconds) / 1_000_000_000)
@@ -334,7 +355,7 @@ final class JetStreamSource: EventSource {
             _ = try NATSCall.retrying(patience: patience) { () throws(NATSError) in try store.put(key, value) }
             resumePointSet = true
         } catch {
-            logger.warning("cannot record where consumer \(consumerName) restarts (\(start)) in the KV bucket \(ConsumerResumePoint.bucket): a stop before it is added again would make the next start read the stream from its first message: \(error)")
+            logger.warning("cannot record where consumer \(consumerName) restarts (\(start)) in the KV bucket \(ConsumerResumePoint.bucket): if the daemon stops before the consumer is added again, the next start reads from \(resumePointSet ? "the older point still recorded there" : "the stream's first message"): \(error)")
         }
     }
 
@@ -539,7 +560,7 @@ final class JetStreamSource: EventSource {
         // daemon holds the consumer now: it is that daemon's to position.
         if restartPending, jetStream != nil, let lock, !lock.lost, (try? lock.refreshIfDue(now: Clock.monotonicNanoseconds())) != nil,
            !restartConsumer() {
-            logger.error("input consumer \(consumerName) could not be re-created before stopping; the next start resumes after the last acknowledged position: the snapshot's, or without --state the consumer's or, if it was deleted, the resume point recorded in the KV bucket \(ConsumerResumePoint.bucket)")
+            logger.error("input consumer \(consumerName) could not be re-created before stopping; the next start resumes \(!recordsResumePoint ? "from the snapshot" : resumePointSet ? "from the resume point recorded in the KV bucket \(ConsumerResumePoint.bucket) if the consumer was deleted" : "from the stream's first message if the consumer was deleted (no resume point could be recorded)")")
         }
         subscription = nil
         lock?.release()
