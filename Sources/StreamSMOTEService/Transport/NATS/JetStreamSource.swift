@@ -289,8 +289,9 @@ final class JetStreamSource: EventSource {
 
     /// The start a daemon stopped while re-creating the consumer recorded, when the consumer
     /// is missing and no snapshot says where to resume; `nil` otherwise. A point the consumer
-    /// no longer needs (it exists) is removed; one written for another filter or an earlier
-    /// stream of the same name is ignored, with a warning, and removed.
+    /// no longer needs (it exists) is removed. One written for another filter stops the start
+    /// (naming the key) and is kept; one of an earlier stream of the same name is ignored,
+    /// with a warning, and left for the next re-creation to overwrite.
     private func readResumePoint(stream: String, consumerExists: Bool) throws(ServiceError) -> UInt64? {
         guard recordsResumePoint else { return nil }
         guard let store = resumeStore else {
